@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmbox: mailbox IPC for Linux processes.
+#
+#   make            module (against KDIR), libkmbox and the selftests
+#   make check      lint, build, selftests in QEMU on the stock and debug kernels
+#   make demo       boot the stock kernel in QEMU and show kmbox working
+#   make lint       checkpatch --strict, W=1 and sparse (C=2)
+#   make setup      install and prepare what the above need (idempotent)
+#   make install    libkmbox, headers, pkg-config file, man pages
+#   make modules_install
+#
+# KDIR defaults to the newest installed Debian 6.1 headers.
+
+KDIR        ?= $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
+KMBOX_CACHE ?= $(or $(HOME),/root)/.cache/kmbox
+KSRC        := $(KMBOX_CACHE)/linux-source-6.1
+KSFT_DIR    := $(KSRC)/tools/testing/selftests
+DEBUG_KDIR  := $(KMBOX_CACHE)/build-debug
+BUILD       := $(CURDIR)/build
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+
+export KMBOX_CACHE
+
+MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/kmbox.h
+
+all: modules userlib selftests
+
+modules:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
+		{ echo "make: no kernel headers (KDIR='$(KDIR)'): run 'make setup' or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The module again, against the debug kernel, in its own build folder.
+modules-debug:
+	@test -f $(DEBUG_KDIR)/Module.symvers || \
+		{ echo "make: no debug kernel build in $(DEBUG_KDIR): run 'make setup'" >&2; exit 1; }
+	scripts/shadow-build.sh $(BUILD)/debug $(DEBUG_KDIR)
+
+userlib:
+	$(MAKE) -C userlib
+
+selftests: userlib
+	@test -f $(KSFT_DIR)/lib.mk || \
+		{ echo "make: no kselftest framework in $(KSFT_DIR): run 'make setup'" >&2; exit 1; }
+	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR)
+
+examples: userlib
+	$(MAKE) -C examples
+
+setup:
+	scripts/setup.sh
+
+lint:
+	scripts/lint.sh
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+install:
+	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+uninstall:
+	$(MAKE) -C userlib uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	-test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userlib clean
+	-$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) clean
+	-$(MAKE) -C examples clean
+	rm -rf $(BUILD)
+
+.PHONY: all modules modules-debug userlib selftests examples setup lint \
+	check demo install uninstall modules_install clean

@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: prepare the stock kernel, build, boot it in QEMU and show
+# kmbox working: the device node, the module's log line and the ABI
+# version asked through libkmbox by examples/version.
+set -euo pipefail
+PROG=demo
+. "$(dirname "$0")/lib.sh"
+cd "$KMBOX_TOP"
+
+scripts/setup.sh stock
+make -s modules userlib examples >"$KMBOX_BUILD.demo-make.log" 2>&1 || {
+	cat "$KMBOX_BUILD.demo-make.log" >&2
+	die "the build failed"
+}
+rm -f "$KMBOX_BUILD.demo-make.log"
+
+VM_OUT=$KMBOX_BUILD/vm-demo exec scripts/vm-run.sh -k stock \
+	-a "userlib/libkmbox.so.1:/usr/lib/libkmbox.so.1" \
+	-a "examples/version:/vm/bin/version" -- '
+set -e
+show() { echo "\$ $*"; "$@"; echo; }
+show ls -l /dev/kmbox
+show grep kmbox /proc/modules
+dmesg | grep "kmbox:" | sed "s/^/    /"
+echo
+show version
+'

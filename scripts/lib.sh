@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by the kmbox scripts: where things live, and how to fail.
+#
+# KMBOX_CACHE holds what is downloaded or built once per machine and
+# shared by every clone: the extracted linux-source tree, the stock
+# kernel image and the debug kernel build.  KMBOX_BUILD holds what this
+# clone builds.
+
+KMBOX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KMBOX_CACHE=${KMBOX_CACHE:-${HOME:-/root}/.cache/kmbox}
+KMBOX_BUILD=${KMBOX_BUILD:-$KMBOX_TOP/build}
+KSRC=$KMBOX_CACHE/linux-source-6.1
+KSFT_DIR=$KSRC/tools/testing/selftests
+DEBUG_KBUILD=$KMBOX_CACHE/build-debug
+PROG=${PROG:-$(basename "$0" .sh)}
+
+die() {
+	echo "$PROG: error: $*" >&2
+	exit 1
+}
+
+info() {
+	echo "$PROG: $*"
+}
+
+# The newest installed Debian 6.1 headers: the stock kernel we test on.
+stock_kdir() {
+	ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1
+}
+
+# "6.1.0-56-amd64" from /usr/src/linux-headers-6.1.0-56-amd64
+stock_kver() {
+	local kdir
+	kdir=$(stock_kdir)
+	[ -n "$kdir" ] && basename "$kdir" | sed 's/^linux-headers-//'
+}
+
+stock_vmlinuz() {
+	echo "$KMBOX_CACHE/stock/vmlinuz-$(stock_kver)"
+}
+
+debug_vmlinuz() {
+	echo "$DEBUG_KBUILD/arch/x86/boot/bzImage"
+}

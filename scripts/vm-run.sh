@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a kernel in QEMU with a busybox initramfs holding kmbox.ko, run a
+# shell command inside, and exit with that command's status.
+#
+#   scripts/vm-run.sh [-k stock|debug] [-a SRC:DEST]... [--] COMMAND...
+#
+#   -k KERNEL   stock (Debian's 6.1, default) or debug (KASAN, lockdep, ...)
+#   -a SRC:DEST copy file or folder SRC into the guest at DEST (repeatable)
+#
+# Environment: KERNEL, VM_ACCEL (tcg; kvm only on explicit request),
+# VM_SMP (2), VM_MEM (MiB), VM_TIMEOUT (seconds, 1200), VM_OUT (folder for
+# console.log, report.txt and dmesg.txt; default build/vm-KERNEL).
+#
+# The run fails (exit 125) when the guest panics, hangs past VM_TIMEOUT,
+# cannot load kmbox.ko or stops without reporting; and fails (exit 1 if the
+# command succeeded) when rmmod fails afterwards or dmesg shows a kernel
+# warning, a memory error, a lockdep report or a kmemleak leak.
+set -euo pipefail
+PROG=vm-run
+. "$(dirname "$0")/lib.sh"
+
+KERNEL=${KERNEL:-stock}
+ADDS=()
+while getopts "k:a:h" opt; do
+	case $opt in
+	k) KERNEL=$OPTARG ;;
+	a) ADDS+=("$OPTARG") ;;
+	*) sed -n '3,20p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || die "no command given (see -h)"
+
+case $KERNEL in
+stock)
+	VMLINUZ=$(stock_vmlinuz)
+	MODULE=${KMBOX_KO:-$KMBOX_TOP/kmbox.ko}
+	: "${VM_MEM:=1024}"
+	;;
+debug)
+	VMLINUZ=$(debug_vmlinuz)
+	MODULE=${KMBOX_KO:-$KMBOX_BUILD/debug/kmbox.ko}
+	: "${VM_MEM:=2048}"
+	;;
+*)
+	die "unknown KERNEL '$KERNEL' (stock or debug)"
+	;;
+esac
+case ${VM_ACCEL:=tcg} in
+tcg) ACCEL=(-accel tcg,thread=multi) ;;
+kvm) ACCEL=(-accel kvm -cpu host) ;;
+*) die "unknown VM_ACCEL '$VM_ACCEL' (tcg or kvm)" ;;
+esac
+: "${VM_SMP:=2}" "${VM_TIMEOUT:=1200}"
+VM_OUT=${VM_OUT:-$KMBOX_BUILD/vm-$KERNEL}
+
+[ -s "$VMLINUZ" ] || die "no $KERNEL kernel image at $VMLINUZ: run scripts/setup.sh"
+[ -s "$MODULE" ] || die "no module at $MODULE: run make"
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || die "busybox not installed: run scripts/setup.sh"
+
+# The module must be built for the kernel we boot.
+case $KERNEL in
+stock)
+	want=$(stock_kver)
+	have=$(modinfo -F vermagic "$MODULE" | cut -d' ' -f1)
+	[ "$have" = "$want" ] ||
+		die "$MODULE is built for $have, not $want: rebuild with the default KDIR"
+	;;
+esac
+
+# --- The initramfs ------------------------------------------------------
+ROOT=$VM_OUT/root
+rm -rf "$ROOT"
+mkdir -p "$VM_OUT" "$ROOT"/{bin,vm/bin,lib/modules,usr/lib}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$MODULE" "$ROOT/lib/modules/kmbox.ko"
+install -m 0755 "$KMBOX_TOP/scripts/vm-init.sh" "$ROOT/init"
+for add in "${ADDS[@]}"; do
+	src=${add%%:*}
+	dst=$ROOT/${add#*:}
+	[ -e "$src" ] || die "-a $add: $src does not exist"
+	mkdir -p "$(dirname "$dst")"
+	cp -a "$src" "$dst"
+done
+printf '%s\n' "$*" >"$ROOT/vm/cmd.sh"
+
+# Shared libraries of every program in the guest, at their host paths.
+find "$ROOT" -type f -perm -u+x | while read -r f; do
+	head -c 4 "$f" | grep -q 'ELF' || continue
+	ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true
+done | sort -u | while read -r lib; do
+	case $lib in "$ROOT"/*) continue ;; esac
+	[ -e "$lib" ] || continue
+	mkdir -p "$ROOT$(dirname "$lib")"
+	cp -L "$lib" "$ROOT$lib"
+done
+# 64-bit programs look for the loader through /lib64.
+[ -d "$ROOT/lib64" ] || ln -s lib "$ROOT/lib64"
+
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) >"$VM_OUT/initramfs.gz"
+
+# --- Boot ---------------------------------------------------------------
+: >"$VM_OUT/report.txt"
+APPEND="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init"
+[ "$KERNEL" = debug ] && APPEND="$APPEND kmemleak=on"
+info "booting $KERNEL kernel ($(basename "$VMLINUZ"), $VM_ACCEL, $VM_SMP vCPUs, ${VM_MEM} MiB, timeout ${VM_TIMEOUT} s)"
+set +e
+timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+	"${ACCEL[@]}" -smp "$VM_SMP" -m "$VM_MEM" -nodefaults -no-reboot \
+	-display none -serial stdio -serial "file:$VM_OUT/report.txt" \
+	-kernel "$VMLINUZ" -initrd "$VM_OUT/initramfs.gz" \
+	-append "$APPEND" </dev/null | tee "$VM_OUT/console.log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+# --- Verdict ------------------------------------------------------------
+REPORT=$VM_OUT/report.txt
+tr -d '\r' <"$REPORT" >"$REPORT.tmp" && mv "$REPORT.tmp" "$REPORT"
+sed -n '/^---- dmesg ----$/,/^end$/p' "$REPORT" | sed '1d;$d' >"$VM_OUT/dmesg.txt"
+field() {
+	sed -n "s/^$1=//p" "$REPORT" | head -n 1
+}
+
+fail_infra() {
+	echo "$PROG: FAIL: $*" >&2
+	exit 125
+}
+if [ "$(field insmod)" = fail ]; then
+	grep -i kmbox "$VM_OUT/dmesg.txt" | tail -n 5 >&2 || true
+	fail_infra "insmod kmbox.ko failed on the $KERNEL kernel"
+fi
+rc=$(field rc)
+if [ -z "$rc" ]; then
+	[ "$qemu_rc" -eq 124 ] && fail_infra "the VM hung: no result after ${VM_TIMEOUT} s (console: $VM_OUT/console.log)"
+	grep -q 'Kernel panic' "$VM_OUT/console.log" &&
+		fail_infra "kernel panic: $(grep -m1 'Kernel panic' "$VM_OUT/console.log")"
+	fail_infra "the guest stopped without reporting (qemu exit $qemu_rc, console: $VM_OUT/console.log)"
+fi
+tail -n 1 "$REPORT" | grep -q '^end' ||
+	fail_infra "the guest did not finish its report (qemu exit $qemu_rc)"
+
+bad=0
+if [ "$(field rmmod)" != ok ]; then
+	echo "$PROG: FAIL: rmmod kmbox failed after the command" >&2
+	bad=1
+fi
+# Anything of these in the kernel log or the kmemleak report fails the run.
+PATTERNS='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|unreferenced object|sleeping function called from invalid context'
+sed -n '/^---- kmemleak ----$/,/^---- dmesg ----$/p' "$REPORT" | sed '1d;$d' >"$VM_OUT/kmemleak.txt"
+cat "$VM_OUT/dmesg.txt" "$VM_OUT/kmemleak.txt" | grep -E "$PATTERNS" >"$VM_OUT/dmesg-bad.txt" || true
+if [ -s "$VM_OUT/dmesg-bad.txt" ]; then
+	echo "$PROG: FAIL: the kernel log of the $KERNEL kernel shows:" >&2
+	head -n 10 "$VM_OUT/dmesg-bad.txt" | sed 's/^/    /' >&2
+	echo "    (full logs: $VM_OUT/dmesg.txt, $VM_OUT/kmemleak.txt)" >&2
+	bad=1
+fi
+if [ "$bad" -ne 0 ] && [ "$rc" -eq 0 ]; then
+	rc=1
+fi
+exit "$rc"

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module lifetime: kmbox cannot be unloaded while a /dev/kmbox file is
+ * open, unloads once it is closed, and loads again.
+ *
+ * Needs root and KMBOX_MODULE, the path of kmbox.ko, to load it again.
+ * Leaves the module loaded, as it found it.
+ */
+#include <stdlib.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "kmbox_test.h"
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags) ? -errno : 0;
+}
+
+static int load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int module_loaded(void)
+{
+	return access("/sys/module/kmbox", F_OK) == 0;
+}
+
+FIXTURE(module) {
+	const char *path;
+};
+
+FIXTURE_SETUP(module)
+{
+	self->path = getenv("KMBOX_MODULE");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to unload and load modules");
+	if (!self->path)
+		SKIP(return, "set KMBOX_MODULE to the path of kmbox.ko");
+	ASSERT_EQ(0, access(self->path, R_OK));
+	ASSERT_TRUE(module_loaded());
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	if (self->path && !module_loaded())
+		load_module(self->path);
+}
+
+TEST_F(module, unload_refused_while_open)
+{
+	int fd = open(KMBOX_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(-EWOULDBLOCK, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_TRUE(module_loaded());
+	close(fd);
+}
+
+TEST_F(module, unload_after_close_then_reload)
+{
+	struct kmbox_version ver;
+	int fd = open(KMBOX_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_FALSE(module_loaded());
+	ASSERT_EQ(-1, access(KMBOX_DEV, F_OK));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, load_module(self->path));
+	fd = open(KMBOX_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_VERSION, &ver));
+	ASSERT_EQ(KMBOX_ABI_VERSION, ver.abi_version);
+	close(fd);
+}
+
+/* A second load of a loaded module is refused and changes nothing. */
+TEST_F(module, double_load_eexist)
+{
+	ASSERT_EQ(-EEXIST, load_module(self->path));
+	ASSERT_TRUE(module_loaded());
+}
+
+TEST_HARNESS_MAIN
