@@ -46,12 +46,12 @@ install_packages() {
 	need_free_mb "$MIN_FREE_MB_STOCK"
 	info "installing $missing"
 	if ! apt-get update >"$log" 2>&1; then
-		die "apt-get update failed, no package registry reachable? ($(grep -E '^(E|W):' "$log" | head -n 1)) see $log"
+		die "apt-get update failed, no package registry reachable? ($(grep -E '^(E|W):' "$log" | head -n 1)); see $log"
 	fi
 	# shellcheck disable=SC2086
 	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends $missing >>"$log" 2>&1; then
-		die "apt-get install failed: $(grep -E '^E:' "$log" | head -n 1) see $log"
+		die "apt-get install failed: $(grep -E '^E:' "$log" | head -n 1); see $log"
 	fi
 	missing=$(missing_packages | tr '\n' ' ')
 	[ -z "$missing" ] || die "packages still missing after install: $missing"
@@ -71,13 +71,13 @@ fetch_stock_kernel() {
 	chmod 755 "$tmp"
 	if ! (cd "$tmp" && apt-get download "linux-image-$kver") >"$log" 2>&1; then
 		rm -rf "$tmp"
-		die "apt-get download linux-image-$kver failed: $(grep -E '^E:' "$log" | head -n 1) see $log"
+		die "apt-get download linux-image-$kver failed: $(grep -E '^E:' "$log" | head -n 1); see $log"
 	fi
 	mkdir -p "$(dirname "$vmlinuz")"
 	if ! dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
 		tar -x -O "./boot/vmlinuz-$kver" >"$vmlinuz.tmp" 2>>"$log"; then
 		rm -rf "$tmp" "$vmlinuz.tmp"
-		die "no boot/vmlinuz-$kver in linux-image-$kver, see $log"
+		die "no boot/vmlinuz-$kver in linux-image-$kver,; see $log"
 	fi
 	mv "$vmlinuz.tmp" "$vmlinuz"
 	rm -rf "$tmp"

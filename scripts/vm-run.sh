@@ -83,7 +83,7 @@ for add in "${ADDS[@]}"; do
 	dst=$ROOT/${add#*:}
 	[ -e "$src" ] || die "-a $add: $src does not exist"
 	mkdir -p "$(dirname "$dst")"
-	cp -a "$src" "$dst"
+	cp -RL --preserve=mode "$src" "$dst"
 done
 printf '%s\n' "$*" >"$ROOT/vm/cmd.sh"
 
