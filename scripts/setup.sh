@@ -77,7 +77,7 @@ fetch_stock_kernel() {
 	if ! dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
 		tar -x -O "./boot/vmlinuz-$kver" >"$vmlinuz.tmp" 2>>"$log"; then
 		rm -rf "$tmp" "$vmlinuz.tmp"
-		die "no boot/vmlinuz-$kver in linux-image-$kver,; see $log"
+		die "no boot/vmlinuz-$kver in linux-image-$kver; see $log"
 	fi
 	mv "$vmlinuz.tmp" "$vmlinuz"
 	rm -rf "$tmp"

@@ -24,6 +24,15 @@
 /* Type byte of every kmbox ioctl (unassigned in ioctl-number.rst). */
 #define KMBOX_IOC_MAGIC		0xDA
 
+/* Longest mailbox name in bytes, without the terminating NUL. */
+#define KMBOX_NAME_MAX		255
+
+/* Message priorities: 0 (lowest) to KMBOX_PRIO_MAX, higher served first. */
+#define KMBOX_PRIO_MAX		31
+
+/* KMBOX_FEATURE_*: what the running module supports. */
+#define KMBOX_FEATURE_MAILBOX	(1ULL << 0)	/* mailboxes (this header) */
+
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
  * @abi_version: KMBOX_ABI_VERSION of the running module
@@ -36,7 +45,184 @@ struct kmbox_version {
 	__u64 features;
 };
 
+/* struct kmbox_attr.flags */
+#define KMBOX_ATTR_HANGUP	(1U << 0)	/* end-of-stream and EPIPE, as pipes */
+
+/**
+ * struct kmbox_attr - attributes of a mailbox
+ * @max_msgs: most messages queued at once (0 at creation: the default)
+ * @max_msg_size: largest message in bytes (0 at creation: the default)
+ * @max_bytes: most bytes queued at once (0 at creation: max_msgs *
+ *	max_msg_size); at least max_msg_size
+ * @mode: permission bits, 0 to 0777 (0 at creation: 0600)
+ * @flags: KMBOX_ATTR_* flags, fixed at creation
+ * @region_size: size of the shared region; must be 0 in this version
+ * @reserved: must be zero
+ */
+struct kmbox_attr {
+	__u64 max_msgs;
+	__u64 max_msg_size;
+	__u64 max_bytes;
+	__u32 mode;
+	__u32 flags;
+	__u64 region_size;
+	__u64 reserved[3];
+};
+
+/* Flags of KMBOX_IOC_CREATE and KMBOX_IOC_OPEN (and libkmbox) */
+#define KMBOX_SEND	(1U << 0)	/* the fd may send */
+#define KMBOX_RECV	(1U << 1)	/* the fd may receive */
+#define KMBOX_EXCL	(1U << 2)	/* create: EEXIST if the name exists */
+#define KMBOX_CLOEXEC	(1U << 3)	/* the fd is closed on exec */
+#define KMBOX_NONBLOCK	(1U << 4)	/* the fd is O_NONBLOCK */
+
+/**
+ * struct kmbox_create - argument of KMBOX_IOC_CREATE
+ * @name: user pointer to a NUL-terminated name, or 0 for an anonymous
+ *	mailbox
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_EXCL,
+ *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
+ * @pad: must be zero
+ * @attr: attributes of the new mailbox; ignored when an existing named
+ *	mailbox is opened (no KMBOX_EXCL)
+ */
+struct kmbox_create {
+	__u64 name;
+	__u32 flags;
+	__u32 pad;
+	struct kmbox_attr attr;
+};
+
+/**
+ * struct kmbox_open - argument of KMBOX_IOC_OPEN
+ * @name: user pointer to a NUL-terminated name
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_CLOEXEC,
+ *	KMBOX_NONBLOCK
+ * @pad: must be zero
+ */
+struct kmbox_open {
+	__u64 name;
+	__u32 flags;
+	__u32 pad;
+};
+
+/**
+ * struct kmbox_unlink - argument of KMBOX_IOC_UNLINK
+ * @name: user pointer to a NUL-terminated name
+ * @flags: must be zero
+ * @pad: must be zero
+ */
+struct kmbox_unlink {
+	__u64 name;
+	__u32 flags;
+	__u32 pad;
+};
+
+/* struct kmbox_msg.flags, per call */
+#define KMBOX_DONTWAIT	(1U << 0)	/* EAGAIN instead of sleeping */
+#define KMBOX_PEEK	(1U << 1)	/* receive: leave the message queued */
+#define KMBOX_TIMEOUT	(1U << 2)	/* timeout_ns is relative */
+#define KMBOX_ABSTIME	(1U << 3)	/* timeout_ns is a CLOCK_MONOTONIC deadline */
+#define KMBOX_NOSIGNAL	(1U << 4)	/* send: no SIGPIPE with EPIPE */
+
+/**
+ * struct kmbox_msg - argument of KMBOX_IOC_SEND and KMBOX_IOC_RECV
+ * @buf: user pointer to the message (send) or the buffer (receive)
+ * @len: length of the message (send) or of the buffer (receive)
+ * @timeout_ns: with KMBOX_TIMEOUT, nanoseconds to wait at most; with
+ *	KMBOX_ABSTIME, a CLOCK_MONOTONIC deadline; otherwise must be 0
+ * @flags: KMBOX_DONTWAIT, KMBOX_PEEK, KMBOX_TIMEOUT, KMBOX_ABSTIME,
+ *	KMBOX_NOSIGNAL
+ * @priority: send: 0 to KMBOX_PRIO_MAX; receive: the message's priority
+ *
+ * Set by KMBOX_IOC_RECV, ignored on input:
+ * @msg_len: length of the message, also on EMSGSIZE
+ * @seq: the mailbox's sequence number of the message, from 1
+ * @time_ns: CLOCK_MONOTONIC time at which it was queued
+ * @sender_pid: sending process (tgid) in the receiver's pid namespace,
+ *	0 if it is not visible there
+ * @sender_uid: sender's effective uid in the receiver's user namespace
+ */
+struct kmbox_msg {
+	__u64 buf;
+	__u64 len;
+	__u64 timeout_ns;
+	__u32 flags;
+	__u32 priority;
+	__u64 msg_len;
+	__u64 seq;
+	__u64 time_ns;
+	__s32 sender_pid;
+	__u32 sender_uid;
+};
+
+/* struct kmbox_stat.state */
+#define KMBOX_STATE_NAMED	(1U << 0)	/* created with a name */
+#define KMBOX_STATE_UNLINKED	(1U << 1)	/* its name has been removed */
+#define KMBOX_STATE_SHUTDOWN	(1U << 2)	/* KMBOX_IOC_SHUTDOWN was issued */
+
+/**
+ * struct kmbox_stat - answer of KMBOX_IOC_STAT
+ * @id: number of the mailbox, unique while the module is loaded
+ * @msgs: messages queued
+ * @bytes: bytes queued
+ * @max_msgs: capacity in messages
+ * @max_msg_size: largest message
+ * @max_bytes: capacity in bytes
+ * @senders: open file descriptions with the send role
+ * @receivers: open file descriptions with the receive role
+ * @blocked_senders: tasks sleeping in send
+ * @blocked_receivers: tasks sleeping in receive
+ * @sent: messages sent since creation
+ * @received: messages received (not peeked) since creation
+ * @high_water: most messages ever queued at once
+ * @uid: owner, in the caller's user namespace
+ * @gid: owner's group, in the caller's user namespace
+ * @mode: permission bits
+ * @attr_flags: KMBOX_ATTR_* flags
+ * @state: KMBOX_STATE_* bits
+ * @pad: zero
+ * @region_size: size of the shared region (0: none)
+ * @reserved: zero
+ * @name: the name, NUL-terminated; empty for an anonymous mailbox
+ */
+struct kmbox_stat {
+	__u64 id;
+	__u64 msgs;
+	__u64 bytes;
+	__u64 max_msgs;
+	__u64 max_msg_size;
+	__u64 max_bytes;
+	__u32 senders;
+	__u32 receivers;
+	__u32 blocked_senders;
+	__u32 blocked_receivers;
+	__u64 sent;
+	__u64 received;
+	__u64 high_water;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 attr_flags;
+	__u32 state;
+	__u32 pad;
+	__u64 region_size;
+	__u64 reserved[4];
+	char name[KMBOX_NAME_MAX + 1];
+};
+
 /* Issued on a /dev/kmbox file descriptor. */
 #define KMBOX_IOC_VERSION	_IOR(KMBOX_IOC_MAGIC, 0x00, struct kmbox_version)
+#define KMBOX_IOC_CREATE	_IOW(KMBOX_IOC_MAGIC, 0x01, struct kmbox_create)
+#define KMBOX_IOC_OPEN		_IOW(KMBOX_IOC_MAGIC, 0x02, struct kmbox_open)
+#define KMBOX_IOC_UNLINK	_IOW(KMBOX_IOC_MAGIC, 0x03, struct kmbox_unlink)
+
+/* Issued on a mailbox file descriptor. */
+#define KMBOX_IOC_SEND		_IOW(KMBOX_IOC_MAGIC, 0x10, struct kmbox_msg)
+#define KMBOX_IOC_RECV		_IOWR(KMBOX_IOC_MAGIC, 0x11, struct kmbox_msg)
+#define KMBOX_IOC_SHUTDOWN	_IO(KMBOX_IOC_MAGIC, 0x12)
+#define KMBOX_IOC_GET_ATTR	_IOR(KMBOX_IOC_MAGIC, 0x13, struct kmbox_attr)
+#define KMBOX_IOC_SET_ATTR	_IOW(KMBOX_IOC_MAGIC, 0x14, struct kmbox_attr)
+#define KMBOX_IOC_STAT		_IOR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_stat)
 
 #endif /* _UAPI_LINUX_KMBOX_H */
