@@ -4,23 +4,63 @@
  *
  * main.c: the /dev/kmbox misc device, its file operations, and module
  * init and exit.  Opening /dev/kmbox gives a control file descriptor; its
- * ioctls are dispatched from the one switch in kmbox_dev_ioctl().
+ * ioctls, dispatched from the one switch in kmbox_dev_ioctl(), make,
+ * open and unname mailboxes.
  *
- * While a /dev/kmbox file is open the module cannot be unloaded: the
- * misc core takes a module reference for each open file (fops->owner).
+ * While a /dev/kmbox file or a mailbox file is open the module cannot be
+ * unloaded: each open file holds a module reference (fops->owner).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include <linux/kmbox.h>
 
+#include "limits.h"
+#include "mailbox.h"
+#include "mailbox_file.h"
+#include "registry.h"
 #include "uarg.h"
 
 /* Feature bits this build of the module reports through KMBOX_IOC_VERSION. */
-#define KMBOX_FEATURES		0
+#define KMBOX_FEATURES		KMBOX_FEATURE_MAILBOX
+
+#define KMBOX_OPEN_FLAGS \
+	(KMBOX_SEND | KMBOX_RECV | KMBOX_CLOEXEC | KMBOX_NONBLOCK)
+
+/* The role a file of these flags gets, as FMODE bits. */
+static fmode_t kmbox_flags_fmode(u32 flags)
+{
+	fmode_t fmode = 0;
+
+	if (!(flags & (KMBOX_SEND | KMBOX_RECV)))
+		flags |= KMBOX_SEND | KMBOX_RECV;
+	if (flags & KMBOX_SEND)
+		fmode |= FMODE_WRITE;
+	if (flags & KMBOX_RECV)
+		fmode |= FMODE_READ;
+	return fmode;
+}
+
+/*
+ * A descriptor for an existing mailbox @mbox (a reference the caller
+ * gives up), if the caller may have the role.
+ */
+static long kmbox_open_existing(struct kmbox_mailbox *mbox, u32 flags)
+{
+	long ret;
+
+	ret = kmbox_mailbox_may_open(mbox, kmbox_flags_fmode(flags));
+	if (!ret)
+		ret = kmbox_mailbox_file_install(mbox, flags);
+	if (ret < 0)
+		kmbox_mailbox_put(mbox);
+	return ret;
+}
 
 static long kmbox_ioctl_version(unsigned int cmd, unsigned long arg)
 {
@@ -32,12 +72,112 @@ static long kmbox_ioctl_version(unsigned int cmd, unsigned long arg)
 	return kmbox_uarg_copy_out(cmd, arg, &ver, sizeof(ver));
 }
 
+static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
+{
+	struct kmbox_mailbox *mbox, *existing;
+	struct kmbox_create create;
+	char *name = NULL;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&create, sizeof(create), cmd, arg);
+	if (ret)
+		return ret;
+	if (create.flags & ~(KMBOX_OPEN_FLAGS | KMBOX_EXCL) || create.pad)
+		return -EINVAL;
+	ret = kmbox_limits_fill_defaults(&create.attr);
+	if (ret)
+		return ret;
+	ret = kmbox_limits_check_attr(&create.attr);
+	if (ret)
+		return ret;
+
+	if (create.name) {
+		name = kmbox_registry_name_from_user(create.name);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+		existing = kmbox_registry_find(name);
+		if (existing)
+			goto open_existing;
+	}
+
+	/* From here on the mailbox owns @name. */
+	mbox = kmbox_mailbox_new(name, &create.attr);
+	if (IS_ERR(mbox))
+		return PTR_ERR(mbox);
+	ret = kmbox_registry_add(mbox, &existing);
+	if (ret) {
+		/* Someone made the name meanwhile: that one it is. */
+		kmbox_mailbox_put(mbox);
+		name = NULL;
+		goto open_existing;
+	}
+	ret = kmbox_mailbox_file_install(mbox, create.flags);
+	if (ret < 0)
+		kmbox_mailbox_put(mbox);
+	return ret;
+
+open_existing:
+	kfree(name);
+	if (create.flags & KMBOX_EXCL) {
+		kmbox_mailbox_put(existing);
+		return -EEXIST;
+	}
+	return kmbox_open_existing(existing, create.flags);
+}
+
+static long kmbox_ioctl_open(unsigned int cmd, unsigned long arg)
+{
+	struct kmbox_mailbox *mbox;
+	struct kmbox_open open;
+	char *name;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&open, sizeof(open), cmd, arg);
+	if (ret)
+		return ret;
+	if (open.flags & ~KMBOX_OPEN_FLAGS || open.pad)
+		return -EINVAL;
+	name = kmbox_registry_name_from_user(open.name);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	mbox = kmbox_registry_find(name);
+	kfree(name);
+	if (!mbox)
+		return -ENOENT;
+	return kmbox_open_existing(mbox, open.flags);
+}
+
+static long kmbox_ioctl_unlink(unsigned int cmd, unsigned long arg)
+{
+	struct kmbox_unlink unlink;
+	char *name;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&unlink, sizeof(unlink), cmd, arg);
+	if (ret)
+		return ret;
+	if (unlink.flags || unlink.pad)
+		return -EINVAL;
+	name = kmbox_registry_name_from_user(unlink.name);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	ret = kmbox_registry_unlink(name);
+	kfree(name);
+	return ret;
+}
+
 static long kmbox_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	switch (KMBOX_IOC_BASE(cmd)) {
 	case KMBOX_IOC_BASE(KMBOX_IOC_VERSION):
 		return kmbox_ioctl_version(cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_CREATE):
+		return kmbox_ioctl_create(cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_OPEN):
+		return kmbox_ioctl_open(cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_UNLINK):
+		return kmbox_ioctl_unlink(cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -61,19 +201,27 @@ static int __init kmbox_init(void)
 {
 	int ret;
 
+	ret = kmbox_registry_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&kmbox_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/kmbox: %d\n", ret);
-		return ret;
+		goto err_registry_exit;
 	}
 	pr_info("ABI version %d, /dev/kmbox minor %d\n",
 		KMBOX_ABI_VERSION, kmbox_miscdev.minor);
 	return 0;
+
+err_registry_exit:
+	kmbox_registry_exit();
+	return ret;
 }
 
 static void __exit kmbox_exit(void)
 {
 	misc_deregister(&kmbox_miscdev);
+	kmbox_registry_exit();
 }
 
 module_init(kmbox_init);

@@ -15,6 +15,7 @@
 #ifndef _UAPI_LINUX_KMBOX_H
 #define _UAPI_LINUX_KMBOX_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -31,7 +32,7 @@
 #define KMBOX_PRIO_MAX		31
 
 /* KMBOX_FEATURE_*: what the running module supports. */
-#define KMBOX_FEATURE_MAILBOX	(1ULL << 0)	/* mailboxes (this header) */
+#define KMBOX_FEATURE_MAILBOX	_BITULL(0)	/* mailboxes (this header) */
 
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
@@ -46,7 +47,7 @@ struct kmbox_version {
 };
 
 /* struct kmbox_attr.flags */
-#define KMBOX_ATTR_HANGUP	(1U << 0)	/* end-of-stream and EPIPE, as pipes */
+#define KMBOX_ATTR_HANGUP	_BITUL(0)	/* end-of-stream and EPIPE, as pipes */
 
 /**
  * struct kmbox_attr - attributes of a mailbox
@@ -70,11 +71,11 @@ struct kmbox_attr {
 };
 
 /* Flags of KMBOX_IOC_CREATE and KMBOX_IOC_OPEN (and libkmbox) */
-#define KMBOX_SEND	(1U << 0)	/* the fd may send */
-#define KMBOX_RECV	(1U << 1)	/* the fd may receive */
-#define KMBOX_EXCL	(1U << 2)	/* create: EEXIST if the name exists */
-#define KMBOX_CLOEXEC	(1U << 3)	/* the fd is closed on exec */
-#define KMBOX_NONBLOCK	(1U << 4)	/* the fd is O_NONBLOCK */
+#define KMBOX_SEND	_BITUL(0)	/* the fd may send */
+#define KMBOX_RECV	_BITUL(1)	/* the fd may receive */
+#define KMBOX_EXCL	_BITUL(2)	/* create: EEXIST if the name exists */
+#define KMBOX_CLOEXEC	_BITUL(3)	/* the fd is closed on exec */
+#define KMBOX_NONBLOCK	_BITUL(4)	/* the fd is O_NONBLOCK */
 
 /**
  * struct kmbox_create - argument of KMBOX_IOC_CREATE
@@ -119,11 +120,11 @@ struct kmbox_unlink {
 };
 
 /* struct kmbox_msg.flags, per call */
-#define KMBOX_DONTWAIT	(1U << 0)	/* EAGAIN instead of sleeping */
-#define KMBOX_PEEK	(1U << 1)	/* receive: leave the message queued */
-#define KMBOX_TIMEOUT	(1U << 2)	/* timeout_ns is relative */
-#define KMBOX_ABSTIME	(1U << 3)	/* timeout_ns is a CLOCK_MONOTONIC deadline */
-#define KMBOX_NOSIGNAL	(1U << 4)	/* send: no SIGPIPE with EPIPE */
+#define KMBOX_DONTWAIT	_BITUL(0)	/* EAGAIN instead of sleeping */
+#define KMBOX_PEEK	_BITUL(1)	/* receive: leave the message queued */
+#define KMBOX_TIMEOUT	_BITUL(2)	/* timeout_ns is relative */
+#define KMBOX_ABSTIME	_BITUL(3)	/* timeout_ns is a CLOCK_MONOTONIC deadline */
+#define KMBOX_NOSIGNAL	_BITUL(4)	/* send: no SIGPIPE with EPIPE */
 
 /**
  * struct kmbox_msg - argument of KMBOX_IOC_SEND and KMBOX_IOC_RECV
@@ -157,9 +158,9 @@ struct kmbox_msg {
 };
 
 /* struct kmbox_stat.state */
-#define KMBOX_STATE_NAMED	(1U << 0)	/* created with a name */
-#define KMBOX_STATE_UNLINKED	(1U << 1)	/* its name has been removed */
-#define KMBOX_STATE_SHUTDOWN	(1U << 2)	/* KMBOX_IOC_SHUTDOWN was issued */
+#define KMBOX_STATE_NAMED	_BITUL(0)	/* created with a name */
+#define KMBOX_STATE_UNLINKED	_BITUL(1)	/* its name has been removed */
+#define KMBOX_STATE_SHUTDOWN	_BITUL(2)	/* KMBOX_IOC_SHUTDOWN was issued */
 
 /**
  * struct kmbox_stat - answer of KMBOX_IOC_STAT

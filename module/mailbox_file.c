@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmbox: mailbox file descriptors.
+ *
+ * A mailbox file is an anonymous-inode file whose private data is a
+ * reference to its mailbox.  Its role is its access mode, as for the two
+ * ends of a pipe: FMODE_WRITE may send, FMODE_READ may receive, so the
+ * VFS itself refuses read() or write() without the role (EBADF).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include <linux/kmbox.h>
+
+#include "mailbox.h"
+#include "mailbox_file.h"
+#include "uarg.h"
+
+#define KMBOX_SEND_FLAGS \
+	(KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME | KMBOX_NOSIGNAL)
+#define KMBOX_RECV_FLAGS \
+	(KMBOX_DONTWAIT | KMBOX_PEEK | KMBOX_TIMEOUT | KMBOX_ABSTIME)
+
+/* How a call may wait: the file's O_NONBLOCK and the call's flags. */
+static int kmbox_wait_init(struct kmbox_wait *wait, struct file *file,
+			   u32 flags, u64 timeout_ns)
+{
+	u32 timing = flags & (KMBOX_TIMEOUT | KMBOX_ABSTIME);
+
+	if (timing == (KMBOX_TIMEOUT | KMBOX_ABSTIME) ||
+	    (timing && flags & KMBOX_DONTWAIT) ||
+	    (!timing && timeout_ns) || timeout_ns > KTIME_MAX)
+		return -EINVAL;
+
+	wait->nonblock = file->f_flags & O_NONBLOCK || flags & KMBOX_DONTWAIT;
+	wait->timed = timing;
+	wait->relative = timing == KMBOX_TIMEOUT;
+	if (timing == KMBOX_TIMEOUT)
+		wait->deadline = ktime_add_safe(ktime_get(),
+						ns_to_ktime(timeout_ns));
+	else
+		wait->deadline = ns_to_ktime(timeout_ns);
+	return 0;
+}
+
+/*
+ * A call with a relative timeout is not restarted after a signal: it
+ * would wait longer than asked.
+ */
+static long kmbox_wait_result(const struct kmbox_wait *wait, long ret)
+{
+	if (ret == -ERESTARTSYS && wait->relative)
+		return -EINTR;
+	return ret;
+}
+
+/* write(): one message of priority 0. */
+static ssize_t kmbox_mailbox_write(struct file *file, const char __user *buf,
+				   size_t len, loff_t *ppos)
+{
+	struct kmbox_wait wait;
+	ssize_t ret;
+
+	kmbox_wait_init(&wait, file, 0, 0);
+	ret = kmbox_mailbox_send(file->private_data, buf, len, 0, &wait);
+	if (ret == -EPIPE)
+		send_sig(SIGPIPE, current, 0);
+	return ret;
+}
+
+struct kmbox_read_ctx {
+	char __user *buf;
+	size_t len;
+};
+
+static int kmbox_deliver_read(void *ctx, const struct kmbox_message *msg)
+{
+	struct kmbox_read_ctx *rd = ctx;
+
+	if (msg->len > rd->len)
+		return -EMSGSIZE;
+	if (copy_to_user(rd->buf, msg->data, msg->len))
+		return -EFAULT;
+	return msg->len;
+}
+
+/* read(): one message; 0 at end-of-stream. */
+static ssize_t kmbox_mailbox_read(struct file *file, char __user *buf,
+				  size_t len, loff_t *ppos)
+{
+	struct kmbox_read_ctx rd = { .buf = buf, .len = len };
+	struct kmbox_wait wait;
+	ssize_t ret;
+
+	kmbox_wait_init(&wait, file, 0, 0);
+	ret = kmbox_mailbox_recv(file->private_data, false, &wait,
+				 kmbox_deliver_read, &rd);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct kmbox_wait wait;
+	struct kmbox_msg km;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = kmbox_uarg_copy_in(&km, sizeof(km), cmd, arg);
+	if (ret)
+		return ret;
+	if (km.flags & ~KMBOX_SEND_FLAGS || km.priority > KMBOX_PRIO_MAX)
+		return -EINVAL;
+	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
+	if (ret)
+		return ret;
+	ret = kmbox_mailbox_send(file->private_data, u64_to_user_ptr(km.buf),
+				 km.len, km.priority, &wait);
+	if (ret == -EPIPE && !(km.flags & KMBOX_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return kmbox_wait_result(&wait, ret);
+}
+
+struct kmbox_recv_ctx {
+	struct kmbox_msg km;
+	unsigned int cmd;
+	unsigned long arg;
+};
+
+/*
+ * KMBOX_IOC_RECV: the data and the metadata both reach userspace before
+ * the message is dequeued, so a fault on either loses nothing.
+ */
+static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
+{
+	struct kmbox_recv_ctx *rc = ctx;
+	struct kmbox_msg *km = &rc->km;
+
+	km->msg_len = msg->len;
+	if (msg->len > km->len) {
+		/* Tell the caller the size it needs; best effort. */
+		kmbox_uarg_copy_out(rc->cmd, rc->arg, km, sizeof(*km));
+		return -EMSGSIZE;
+	}
+	if (copy_to_user(u64_to_user_ptr(km->buf), msg->data, msg->len))
+		return -EFAULT;
+	km->priority = msg->prio;
+	km->seq = msg->seq;
+	km->time_ns = msg->time_ns;
+	km->sender_pid = pid_nr_ns(msg->sender, task_active_pid_ns(current));
+	km->sender_uid = from_kuid_munged(current_user_ns(), msg->sender_euid);
+	if (kmbox_uarg_copy_out(rc->cmd, rc->arg, km, sizeof(*km)))
+		return -EFAULT;
+	return msg->len;
+}
+
+static long kmbox_ioctl_recv(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct kmbox_recv_ctx rc = { .cmd = cmd, .arg = arg };
+	struct kmbox_wait wait;
+	long ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = kmbox_uarg_copy_in(&rc.km, sizeof(rc.km), cmd, arg);
+	if (ret)
+		return ret;
+	if (rc.km.flags & ~KMBOX_RECV_FLAGS)
+		return -EINVAL;
+	ret = kmbox_wait_init(&wait, file, rc.km.flags, rc.km.timeout_ns);
+	if (ret)
+		return ret;
+	/* Output fields are ignored on input: start them from zero. */
+	rc.km.priority = 0;
+	rc.km.msg_len = 0;
+	rc.km.seq = 0;
+	rc.km.time_ns = 0;
+	rc.km.sender_pid = 0;
+	rc.km.sender_uid = 0;
+	ret = kmbox_mailbox_recv(file->private_data, rc.km.flags & KMBOX_PEEK,
+				 &wait, kmbox_deliver_recv, &rc);
+	return kmbox_wait_result(&wait, ret);
+}
+
+static long kmbox_ioctl_shutdown(struct file *file, unsigned int cmd)
+{
+	if (cmd != KMBOX_IOC_SHUTDOWN)
+		return -ENOTTY;
+	kmbox_mailbox_shutdown(file->private_data);
+	return 0;
+}
+
+static long kmbox_ioctl_get_attr(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct kmbox_attr attr;
+
+	kmbox_mailbox_get_attr(file->private_data, &attr);
+	return kmbox_uarg_copy_out(cmd, arg, &attr, sizeof(attr));
+}
+
+static long kmbox_ioctl_set_attr(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct kmbox_attr attr;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&attr, sizeof(attr), cmd, arg);
+	if (ret)
+		return ret;
+	return kmbox_mailbox_set_attr(file->private_data, &attr);
+}
+
+static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct kmbox_stat *st;
+	long ret;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kmbox_mailbox_stat(file->private_data, st);
+	ret = kmbox_uarg_copy_out(cmd, arg, st, sizeof(*st));
+	kfree(st);
+	return ret;
+}
+
+static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	switch (KMBOX_IOC_BASE(cmd)) {
+	case KMBOX_IOC_BASE(KMBOX_IOC_SEND):
+		return kmbox_ioctl_send(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_RECV):
+		return kmbox_ioctl_recv(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_SHUTDOWN):
+		return kmbox_ioctl_shutdown(file, cmd);
+	case KMBOX_IOC_BASE(KMBOX_IOC_GET_ATTR):
+		return kmbox_ioctl_get_attr(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_SET_ATTR):
+		return kmbox_ioctl_set_attr(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_STAT):
+		return kmbox_ioctl_stat(file, cmd, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t kmbox_mailbox_file_poll(struct file *file, poll_table *pt)
+{
+	return kmbox_mailbox_poll(file->private_data, file, pt);
+}
+
+static int kmbox_mailbox_fasync(int fd, struct file *file, int on)
+{
+	struct kmbox_mailbox *mbox = file->private_data;
+
+	return fasync_helper(fd, file, on, &mbox->fasync);
+}
+
+static int kmbox_mailbox_release(struct inode *inode, struct file *file)
+{
+	struct kmbox_mailbox *mbox = file->private_data;
+
+	kmbox_mailbox_detach(mbox, file->f_mode);
+	kmbox_mailbox_put(mbox);
+	return 0;
+}
+
+static const char *kmbox_role(fmode_t fmode)
+{
+	switch (fmode & (FMODE_READ | FMODE_WRITE)) {
+	case FMODE_WRITE:
+		return "send";
+	case FMODE_READ:
+		return "recv";
+	default:
+		return "send,recv";
+	}
+}
+
+static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
+{
+	struct kmbox_stat *st;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return;
+	kmbox_mailbox_stat(file->private_data, st);
+	seq_printf(sf, "kmbox-id:\t%llu\n", st->id);
+	seq_puts(sf, "kmbox-name:\t");
+	seq_escape(sf, st->name, " \t\n\\");
+	seq_printf(sf, "\nkmbox-role:\t%s\n", kmbox_role(file->f_mode));
+	seq_printf(sf, "msgs:\t%llu\nbytes:\t%llu\n", st->msgs, st->bytes);
+	seq_printf(sf, "max_msgs:\t%llu\nmax_msg_size:\t%llu\nmax_bytes:\t%llu\n",
+		   st->max_msgs, st->max_msg_size, st->max_bytes);
+	seq_printf(sf, "senders:\t%u\nreceivers:\t%u\n",
+		   st->senders, st->receivers);
+	seq_printf(sf, "blocked_senders:\t%u\nblocked_receivers:\t%u\n",
+		   st->blocked_senders, st->blocked_receivers);
+	seq_printf(sf, "sent:\t%llu\nreceived:\t%llu\nhigh_water:\t%llu\n",
+		   st->sent, st->received, st->high_water);
+	seq_printf(sf, "uid:\t%u\ngid:\t%u\nmode:\t%04o\nattr_flags:\t%#x\nstate:\t%#x\n",
+		   st->uid, st->gid, st->mode, st->attr_flags, st->state);
+	kfree(st);
+}
+
+static const struct file_operations kmbox_mailbox_fops = {
+	.owner		= THIS_MODULE,
+	.read		= kmbox_mailbox_read,
+	.write		= kmbox_mailbox_write,
+	.poll		= kmbox_mailbox_file_poll,
+	.unlocked_ioctl	= kmbox_mailbox_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.fasync		= kmbox_mailbox_fasync,
+	.release	= kmbox_mailbox_release,
+	.show_fdinfo	= kmbox_mailbox_show_fdinfo,
+	.llseek		= no_llseek,
+};
+
+/**
+ * kmbox_mailbox_file_install() - a new file descriptor for a mailbox
+ * @mbox: the mailbox; on success the file takes over the caller's
+ *	reference, on failure the caller keeps it
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_CLOEXEC,
+ *	KMBOX_NONBLOCK
+ *
+ * Return: the descriptor, or -EMFILE, -ENFILE or -ENOMEM.
+ */
+int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
+{
+	int oflags = O_RDWR;
+	struct file *file;
+	int fd;
+
+	if ((flags & (KMBOX_SEND | KMBOX_RECV)) == KMBOX_SEND)
+		oflags = O_WRONLY;
+	else if ((flags & (KMBOX_SEND | KMBOX_RECV)) == KMBOX_RECV)
+		oflags = O_RDONLY;
+	if (flags & KMBOX_NONBLOCK)
+		oflags |= O_NONBLOCK;
+
+	fd = get_unused_fd_flags(flags & KMBOX_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile("[kmbox]", &kmbox_mailbox_fops, mbox, oflags);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	kmbox_mailbox_attach(mbox, file->f_mode);
+	fd_install(fd, file);
+	return fd;
+}

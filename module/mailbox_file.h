@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmbox: mailbox file descriptors.
+ */
+#ifndef _KMBOX_MAILBOX_FILE_H
+#define _KMBOX_MAILBOX_FILE_H
+
+#include <linux/types.h>
+
+struct kmbox_mailbox;
+
+int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags);
+
+#endif /* _KMBOX_MAILBOX_FILE_H */

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmbox: messages and the priority queue that holds them.
+ *
+ * A message is copied in from userspace when it is made, before its
+ * mailbox is locked, so a fault or a short allocation never leaves half
+ * a message queued.  Its memory is charged to the sender's memory cgroup.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/cred.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "queue.h"
+
+/**
+ * kmbox_message_new() - make a message from a user buffer
+ * @buf: the message in userspace
+ * @len: its length
+ * @prio: its priority, 0 to KMBOX_PRIO_MAX
+ *
+ * Records the calling process as the sender.
+ *
+ * Return: the message, ERR_PTR(-ENOMEM) or ERR_PTR(-EFAULT).
+ */
+struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
+					u32 prio)
+{
+	struct kmbox_message *msg;
+
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(msg->data, buf, len)) {
+		kvfree(msg);
+		return ERR_PTR(-EFAULT);
+	}
+	msg->len = len;
+	msg->prio = prio;
+	msg->seq = 0;
+	msg->time_ns = 0;
+	msg->sender = get_pid(task_tgid(current));
+	msg->sender_euid = current_euid();
+	return msg;
+}
+
+/**
+ * kmbox_message_free() - free a message that is on no queue
+ * @msg: the message
+ */
+void kmbox_message_free(struct kmbox_message *msg)
+{
+	put_pid(msg->sender);
+	kvfree(msg);
+}
+
+/**
+ * kmbox_queue_init() - make an empty queue
+ * @queue: the queue
+ */
+void kmbox_queue_init(struct kmbox_queue *queue)
+{
+	unsigned int prio;
+
+	for (prio = 0; prio <= KMBOX_PRIO_MAX; prio++)
+		INIT_LIST_HEAD(&queue->lists[prio]);
+	queue->nonempty = 0;
+	queue->msgs = 0;
+	queue->bytes = 0;
+}
+
+/**
+ * kmbox_queue_push() - queue a message behind those of its priority
+ * @queue: the queue
+ * @msg: the message
+ */
+void kmbox_queue_push(struct kmbox_queue *queue, struct kmbox_message *msg)
+{
+	list_add_tail(&msg->node, &queue->lists[msg->prio]);
+	__set_bit(msg->prio, &queue->nonempty);
+	WRITE_ONCE(queue->msgs, queue->msgs + 1);
+	WRITE_ONCE(queue->bytes, queue->bytes + msg->len);
+}
+
+/**
+ * kmbox_queue_peek() - the message a receiver gets next
+ * @queue: the queue
+ *
+ * Return: the oldest message of the highest priority, or NULL if empty.
+ */
+struct kmbox_message *kmbox_queue_peek(const struct kmbox_queue *queue)
+{
+	if (!queue->nonempty)
+		return NULL;
+	return list_first_entry(&queue->lists[__fls(queue->nonempty)],
+				struct kmbox_message, node);
+}
+
+/**
+ * kmbox_queue_remove() - take a message off the queue
+ * @queue: the queue
+ * @msg: a message on @queue
+ */
+void kmbox_queue_remove(struct kmbox_queue *queue, struct kmbox_message *msg)
+{
+	list_del(&msg->node);
+	if (list_empty(&queue->lists[msg->prio]))
+		__clear_bit(msg->prio, &queue->nonempty);
+	WRITE_ONCE(queue->msgs, queue->msgs - 1);
+	WRITE_ONCE(queue->bytes, queue->bytes - msg->len);
+}
+
+/**
+ * kmbox_queue_purge() - free every message of a queue
+ * @queue: the queue, which nobody else can reach any more
+ */
+void kmbox_queue_purge(struct kmbox_queue *queue)
+{
+	struct kmbox_message *msg;
+
+	while ((msg = kmbox_queue_peek(queue))) {
+		kmbox_queue_remove(queue, msg);
+		kmbox_message_free(msg);
+	}
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmbox: messages and the priority queue that holds them.
+ */
+#ifndef _KMBOX_QUEUE_H
+#define _KMBOX_QUEUE_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+#include <linux/kmbox.h>
+
+struct pid;
+
+/**
+ * struct kmbox_message - one queued message
+ * @node: link in its priority's list
+ * @len: length of @data
+ * @seq: sequence number in its mailbox, set when queued
+ * @time_ns: CLOCK_MONOTONIC time at which it was queued
+ * @sender: thread group of the sender (a reference)
+ * @sender_euid: effective uid of the sender
+ * @prio: priority, 0 to KMBOX_PRIO_MAX
+ * @data: the message
+ */
+struct kmbox_message {
+	struct list_head node;
+	size_t len;
+	u64 seq;
+	u64 time_ns;
+	struct pid *sender;
+	kuid_t sender_euid;
+	u32 prio;
+	char data[];
+};
+
+/**
+ * struct kmbox_queue - messages by priority, FIFO within a priority
+ * @lists: one FIFO per priority
+ * @nonempty: bit p is set when @lists[p] is not empty
+ * @msgs: messages queued
+ * @bytes: bytes queued
+ *
+ * Push, peek and remove are O(1): the highest non-empty priority is the
+ * last set bit of @nonempty.  The queue has no lock of its own: its
+ * owner's lock protects it.  @msgs and @bytes are written with
+ * WRITE_ONCE so that wait predicates and poll may read them without it.
+ */
+struct kmbox_queue {
+	struct list_head lists[KMBOX_PRIO_MAX + 1];
+	unsigned long nonempty;
+	u64 msgs;
+	u64 bytes;
+};
+
+struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
+					u32 prio);
+void kmbox_message_free(struct kmbox_message *msg);
+
+void kmbox_queue_init(struct kmbox_queue *queue);
+void kmbox_queue_push(struct kmbox_queue *queue, struct kmbox_message *msg);
+struct kmbox_message *kmbox_queue_peek(const struct kmbox_queue *queue);
+void kmbox_queue_remove(struct kmbox_queue *queue, struct kmbox_message *msg);
+void kmbox_queue_purge(struct kmbox_queue *queue);
+
+#endif /* _KMBOX_QUEUE_H */
