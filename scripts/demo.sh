@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: prepare the stock kernel, build, boot it in QEMU and show
-# kmbox working: the device node, the module's log line and the ABI
-# version asked through libkmbox by examples/version.
+# kmbox working: the device node, the module's log line, the ABI version
+# asked through libkmbox by examples/version, and examples/pingpong: two
+# processes exchanging messages through named mailboxes with blocking
+# receives.
 set -euo pipefail
 PROG=demo
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +20,8 @@ rm -f "$KMBOX_BUILD.demo-make.log"
 
 VM_OUT=$KMBOX_BUILD/vm-demo exec scripts/vm-run.sh -k stock \
 	-a "userlib/libkmbox.so.1:/usr/lib/libkmbox.so.1" \
-	-a "examples/version:/vm/bin/version" -- '
+	-a "examples/version:/vm/bin/version" \
+	-a "examples/pingpong:/vm/bin/pingpong" -- '
 set -e
 show() { echo "\$ $*"; "$@"; echo; }
 show ls -l /dev/kmbox
@@ -26,4 +29,5 @@ show grep kmbox /proc/modules
 dmesg | grep "kmbox:" | sed "s/^/    /"
 echo
 show version
+show pingpong
 '

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * libkmbox: a thin C library over the kmbox userspace API.
+ *
+ * Each call fills the ioctl's argument struct and goes through
+ * kmbox__ioctl(); the kernel checks every argument itself, so nothing is
+ * validated twice here.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -17,25 +22,121 @@ static inline int kmbox__ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-/* Open the control device; the descriptor is not inherited across exec. */
-static int kmbox__open_device(void)
+/* A user pointer as the __u64 the uapi structs carry (NULL gives 0). */
+static inline __u64 kmbox__ptr(const void *p)
 {
-	int fd = open(KMBOX_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	return (__u64)(uintptr_t)p;
+}
 
-	return fd < 0 ? -errno : fd;
+/*
+ * Issue one ioctl on a /dev/kmbox descriptor of its own, opened for this
+ * call only (not inherited across exec) and closed before returning.
+ */
+static int kmbox__dev_ioctl(unsigned long cmd, void *arg)
+{
+	int dev, ret;
+
+	dev = open(KMBOX_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	ret = kmbox__ioctl(dev, cmd, arg);
+	close(dev);
+	return ret;
 }
 
 int kmbox_version(void)
 {
 	struct kmbox_version ver = { 0 };
-	int fd, ret;
+	int ret;
 
-	fd = kmbox__open_device();
-	if (fd < 0)
-		return fd;
-	ret = kmbox__ioctl(fd, KMBOX_IOC_VERSION, &ver);
-	close(fd);
+	ret = kmbox__dev_ioctl(KMBOX_IOC_VERSION, &ver);
 	if (ret < 0)
 		return ret;
 	return (int)ver.abi_version;
+}
+
+int kmbox_create(const char *name, const struct kmbox_attr *attr,
+		 unsigned int flags)
+{
+	struct kmbox_create req = {
+		.name = kmbox__ptr(name),
+		.flags = flags,
+	};
+
+	if (attr)
+		req.attr = *attr;
+	return kmbox__dev_ioctl(KMBOX_IOC_CREATE, &req);
+}
+
+int kmbox_open(const char *name, unsigned int flags)
+{
+	struct kmbox_open req = {
+		.name = kmbox__ptr(name),
+		.flags = flags,
+	};
+
+	return kmbox__dev_ioctl(KMBOX_IOC_OPEN, &req);
+}
+
+int kmbox_unlink(const char *name)
+{
+	struct kmbox_unlink req = { .name = kmbox__ptr(name) };
+
+	return kmbox__dev_ioctl(KMBOX_IOC_UNLINK, &req);
+}
+
+ssize_t kmbox_send(int fd, const void *buf, size_t len, unsigned int flags)
+{
+	struct kmbox_msg msg = {
+		.buf = kmbox__ptr(buf),
+		.len = len,
+		.flags = flags,
+	};
+
+	return kmbox__ioctl(fd, KMBOX_IOC_SEND, &msg);
+}
+
+ssize_t kmbox_recv(int fd, void *buf, size_t len, unsigned int flags)
+{
+	struct kmbox_msg msg = {
+		.buf = kmbox__ptr(buf),
+		.len = len,
+		.flags = flags,
+	};
+
+	return kmbox__ioctl(fd, KMBOX_IOC_RECV, &msg);
+}
+
+/*
+ * KMBOX_IOC_SEND and KMBOX_IOC_SET_ATTR are _IOW: the kernel only reads
+ * the struct, so handing it the caller's const struct is safe.
+ */
+ssize_t kmbox_send_msg(int fd, const struct kmbox_msg *msg)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_SEND, (void *)msg);
+}
+
+ssize_t kmbox_recv_msg(int fd, struct kmbox_msg *msg)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_RECV, msg);
+}
+
+int kmbox_shutdown(int fd)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_SHUTDOWN, NULL);
+}
+
+int kmbox_getattr(int fd, struct kmbox_attr *attr)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_GET_ATTR, attr);
+}
+
+int kmbox_setattr(int fd, const struct kmbox_attr *attr)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_SET_ATTR, (void *)attr);
+}
+
+int kmbox_stat(int fd, struct kmbox_stat *st)
+{
+	return kmbox__ioctl(fd, KMBOX_IOC_STAT, st);
 }

@@ -84,8 +84,9 @@ struct kmbox_attr {
  * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_EXCL,
  *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
  * @pad: must be zero
- * @attr: attributes of the new mailbox; ignored when an existing named
- *	mailbox is opened (no KMBOX_EXCL)
+ * @attr: attributes of the new mailbox; when an existing named mailbox
+ *	is opened instead (no KMBOX_EXCL) they must still be valid, and the
+ *	mailbox keeps its own
  */
 struct kmbox_create {
 	__u64 name;
@@ -140,8 +141,9 @@ struct kmbox_unlink {
  * @msg_len: length of the message, also on EMSGSIZE
  * @seq: the mailbox's sequence number of the message, from 1
  * @time_ns: CLOCK_MONOTONIC time at which it was queued
- * @sender_pid: sending process (tgid) in the receiver's pid namespace,
- *	0 if it is not visible there
+ * @sender_pid: sending process (tgid) in the receiver's pid namespace as
+ *	it was when sent (also if it has exited since), 0 if it is not
+ *	visible there
  * @sender_uid: sender's effective uid in the receiver's user namespace
  */
 struct kmbox_msg {
