@@ -41,10 +41,14 @@ FIXTURE(module) {
 FIXTURE_SETUP(module)
 {
 	self->path = getenv("KMBOX_MODULE");
+	/*
+	 * This harness runs the test body after a SKIP in setup: end the
+	 * test process here instead (exit status 255 is its skip).
+	 */
 	if (geteuid() != 0)
-		SKIP(return, "needs root to unload and load modules");
+		SKIP(_exit(255), "needs root to unload and load modules");
 	if (!self->path)
-		SKIP(return, "set KMBOX_MODULE to the path of kmbox.ko");
+		SKIP(_exit(255), "set KMBOX_MODULE to the path of kmbox.ko");
 	ASSERT_EQ(0, access(self->path, R_OK));
 	ASSERT_TRUE(module_loaded());
 }
@@ -83,6 +87,53 @@ TEST_F(module, unload_after_close_then_reload)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_VERSION, &ver));
 	ASSERT_EQ(KMBOX_ABI_VERSION, ver.abi_version);
 	close(fd);
+}
+
+/*
+ * A mailbox descriptor holds the module as well, even after /dev/kmbox
+ * is closed; once it is closed too, the module unloads.
+ */
+TEST_F(module, unload_refused_while_mailbox_open)
+{
+	int fd = kmbox_test_create(NULL, NULL, 0);
+	char c = 'u';
+
+	ASSERT_GE(fd, 0);
+	/* kmbox_test_create() has closed its /dev/kmbox descriptor. */
+	ASSERT_EQ(-EWOULDBLOCK, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_TRUE(module_loaded());
+	/* The mailbox still works. */
+	ASSERT_EQ(1, kmbox_test_send(fd, &c, 1, 0, KMBOX_DONTWAIT));
+	c = 0;
+	ASSERT_EQ(1, kmbox_test_recv(fd, &c, 1, KMBOX_DONTWAIT, NULL));
+	ASSERT_EQ('u', c);
+	close(fd);
+
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module(self->path));
+	ASSERT_TRUE(module_loaded());
+}
+
+/* A named mailbox with queued messages: the same. */
+TEST_F(module, unload_refused_while_named_mailbox_open)
+{
+	char name[64];
+	int fd;
+
+	kmbox_test_name(name, sizeof(name), "unload");
+	fd = kmbox_test_create(name, NULL, KMBOX_EXCL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(5, kmbox_test_send(fd, "queue", 5, 0, KMBOX_DONTWAIT));
+	ASSERT_EQ(-EWOULDBLOCK, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_TRUE(module_loaded());
+	close(fd);
+
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module(self->path));
+	/* A fresh module: the name is not there. */
+	ASSERT_EQ(-ENOENT, kmbox_test_open(name, 0));
 }
 
 /* A second load of a loaded module is refused and changes nothing. */

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-user limits: a user may own at most mailboxes_per_user mailboxes
+ * (ENOSPC beyond) whose max_bytes add up to at most bytes_per_user
+ * (ENOMEM beyond).  The charge is the owner's while the mailbox lives,
+ * whoever holds its descriptors; CAP_SYS_RESOURCE lifts both limits.
+ *
+ * Needs root, to change the limits and to act as unprivileged users; the
+ * fixture saves the limits and puts them back.
+ */
+#include <grp.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/capability.h>
+
+#include "kselftest_harness.h"
+#include "kmbox_test.h"
+
+#define PARAM_DIR	"/sys/module/kmbox/parameters/"
+#define USER		65534
+#define USER_GROUP	65534
+#define USER2		65533
+#define USER2_GROUP	65533
+#define MAX_HOLDERS	16
+
+/* In a child process: report a failed check and exit non-zero. */
+#define CHILD_CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "# %s:%d: child: check failed: %s\n",	\
+			__FILE__, __LINE__, #cond);			\
+		_exit(1);						\
+	}								\
+} while (0)
+
+/* Value of module parameter @name, or -1 if it cannot be read. */
+static long long param_read(const char *name)
+{
+	char path[128], buf[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 0);
+}
+
+/* Set module parameter @name; 0 or -errno. */
+static int param_write(const char *name, long long val)
+{
+	char path[128], buf[32];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%lld\n", val);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
+static int reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* In a child: drop root for @uid, with no capability left. */
+static void become(uid_t uid, gid_t gid)
+{
+	CHILD_CHECK(setgroups(0, NULL) == 0);
+	CHILD_CHECK(setresgid(gid, gid, gid) == 0);
+	CHILD_CHECK(setresuid(uid, uid, uid) == 0);
+}
+
+static int caps_get(__u64 *eff, __u64 *perm)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*eff = data[0].effective | (__u64)data[1].effective << 32;
+	*perm = data[0].permitted | (__u64)data[1].permitted << 32;
+	return 0;
+}
+
+static int caps_set(__u64 eff, __u64 perm)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {
+		{ .effective = eff, .permitted = perm },
+		{ .effective = eff >> 32, .permitted = perm >> 32 },
+	};
+
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* An anonymous mailbox of @max_bytes (0: the default); fd or -errno. */
+static int create_bytes(__u64 max_bytes)
+{
+	struct kmbox_attr a = { .max_msgs = 1, .max_msg_size = max_bytes,
+				.max_bytes = max_bytes };
+
+	return kmbox_test_create(NULL, max_bytes ? &a : NULL, 0);
+}
+
+/*
+ * Run fn(arg) in a child as @uid:@gid; its exit status (0 = every check
+ * passed).
+ */
+static int run_as(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		become(uid, gid);
+		fn(arg);
+		_exit(0);
+	}
+	return reap(pid);
+}
+
+/* In a child as the user: CREATE an anonymous mailbox; exit with -ret. */
+static int try_create_as(uid_t uid, gid_t gid, __u64 max_bytes)
+{
+	int status, fd;
+	pid_t pid;
+
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return 1000;
+	if (pid == 0) {
+		become(uid, gid);
+		fd = create_bytes(max_bytes);
+		_exit(fd < 0 ? -fd : 0);
+	}
+	status = reap(pid);
+	return status < 0 ? 1000 : -status;
+}
+
+/* Children that hold mailboxes until release[1] is closed. */
+struct holders {
+	int release[2];
+	pid_t pids[MAX_HOLDERS];
+	int n;
+};
+
+FIXTURE(limits) {
+	long long count, bytes;		/* saved limits */
+	struct holders h;
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->count = -1;
+	self->bytes = -1;
+	self->h.release[0] = -1;
+	self->h.release[1] = -1;
+	self->h.n = 0;
+	/*
+	 * This harness runs the test body after a SKIP in setup: end the
+	 * test process here instead (exit status 255 is its skip).
+	 */
+	if (geteuid() != 0)
+		SKIP(_exit(255), "needs root to change the limits and users");
+	self->count = param_read("mailboxes_per_user");
+	self->bytes = param_read("bytes_per_user");
+	ASSERT_GT(self->count, 0);
+	ASSERT_GT(self->bytes, 0);
+	ASSERT_EQ(0, pipe(self->h.release));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	int i;
+
+	if (self->h.release[1] >= 0)
+		close(self->h.release[1]);
+	for (i = 0; i < self->h.n; i++) {
+		if (reap(self->h.pids[i]) != 0)
+			TH_LOG("holder %d failed", i);
+	}
+	if (self->h.release[0] >= 0)
+		close(self->h.release[0]);
+	if (self->count > 0)
+		param_write("mailboxes_per_user", self->count);
+	if (self->bytes > 0)
+		param_write("bytes_per_user", self->bytes);
+}
+
+/*
+ * Fork a child as @uid that makes @n mailboxes of @max_bytes and holds
+ * them until h->release[1] is closed.  Returns how many it made, and in
+ * *err the error of the first that failed (0 if none did).
+ */
+static int hold(struct holders *h, uid_t uid, gid_t gid, int n,
+		__u64 max_bytes, int *err)
+{
+	int res[2], fd, made = 0, i;
+	int report[2] = { 0, 0 };
+	pid_t pid;
+	char c;
+
+	if (h->n >= MAX_HOLDERS || pipe(res))
+		return -1;
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(h->release[1]);
+		close(res[0]);
+		become(uid, gid);
+		for (i = 0; i < n; i++) {
+			fd = create_bytes(max_bytes);
+			if (fd < 0) {
+				report[1] = -fd;
+				break;
+			}
+			made++;
+		}
+		report[0] = made;
+		CHILD_CHECK(write(res[1], report, sizeof(report)) ==
+			    sizeof(report));
+		/* Hold them until the test lets go. */
+		CHILD_CHECK(read(h->release[0], &c, 1) == 0);
+		_exit(0);
+	}
+	h->pids[h->n++] = pid;
+	close(res[1]);
+	if (read(res[0], report, sizeof(report)) != sizeof(report))
+		report[0] = -1;
+	close(res[0]);
+	*err = -report[1];
+	return report[0];
+}
+
+/* Let every holder go, and wait for them. */
+static int release(struct holders *h)
+{
+	int i, ret = 0;
+
+	close(h->release[1]);
+	h->release[1] = -1;
+	for (i = 0; i < h->n; i++)
+		if (reap(h->pids[i]) != 0)
+			ret = -1;
+	h->n = 0;
+	return ret;
+}
+
+TEST_F(limits, count_enospc)
+{
+	int err;
+
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 3));
+	ASSERT_EQ(3, hold(&self->h, USER, USER_GROUP, 4, 0, &err));
+	EXPECT_EQ(-ENOSPC, err);
+	EXPECT_EQ(-ENOSPC, try_create_as(USER, USER_GROUP, 0));
+	/* Another user is not concerned. */
+	EXPECT_EQ(0, try_create_as(USER2, USER2_GROUP, 0));
+	ASSERT_EQ(0, release(&self->h));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
+}
+
+struct named {
+	const char *name;
+};
+
+static void count_named(void *arg)
+{
+	const char *name = ((struct named *)arg)->name;
+	int fds[2], fd;
+
+	fds[0] = kmbox_test_create(NULL, NULL, 0);
+	CHILD_CHECK(fds[0] >= 0);
+	fds[1] = kmbox_test_create(NULL, NULL, 0);
+	CHILD_CHECK(fds[1] >= 0);
+	/* A named mailbox is refused, and leaves no name. */
+	CHILD_CHECK(kmbox_test_create(name, NULL, KMBOX_EXCL) == -ENOSPC);
+	CHILD_CHECK(kmbox_test_open(name, 0) == -ENOENT);
+	/* Closing one makes room: at once. */
+	close(fds[1]);
+	fd = kmbox_test_create(name, NULL, KMBOX_EXCL);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(kmbox_test_create(NULL, NULL, 0) == -ENOSPC);
+	/* Opening an existing mailbox owns nothing more. */
+	fds[1] = kmbox_test_open(name, KMBOX_SEND);
+	CHILD_CHECK(fds[1] >= 0);
+	close(fds[1]);
+	fds[1] = kmbox_test_create(name, NULL, 0);
+	CHILD_CHECK(fds[1] >= 0);
+	close(fds[1]);
+	/* Unlinking the name does not free the mailbox: its fd lives. */
+	CHILD_CHECK(kmbox_test_unlink(name) == 0);
+	CHILD_CHECK(kmbox_test_create(NULL, NULL, 0) == -ENOSPC);
+	close(fd);
+	fd = kmbox_test_create(NULL, NULL, 0);
+	CHILD_CHECK(fd >= 0);
+	close(fd);
+	close(fds[0]);
+}
+
+TEST_F(limits, count_named_and_release)
+{
+	char name[64];
+	struct named arg = {
+		.name = kmbox_test_name(name, sizeof(name), "limits"),
+	};
+
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 2));
+	EXPECT_EQ(0, run_as(USER, USER_GROUP, count_named, &arg));
+}
+
+/* Lowering the limit below what a user owns keeps what exists. */
+TEST_F(limits, count_lowered_below_usage)
+{
+	int err;
+
+	ASSERT_EQ(3, hold(&self->h, USER, USER_GROUP, 3, 0, &err));
+	EXPECT_EQ(0, err);
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 1));
+	EXPECT_EQ(-ENOSPC, try_create_as(USER, USER_GROUP, 0));
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 4));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
+	ASSERT_EQ(0, release(&self->h));
+}
+
+/* Processes of one user share the count: forking does not bypass it. */
+TEST_F(limits, children_share_count)
+{
+	int i, err, made;
+
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 4));
+	for (i = 0; i < 6; i++) {
+		made = hold(&self->h, USER, USER_GROUP, 1, 0, &err);
+		if (i < 4) {
+			EXPECT_EQ(1, made) {
+				TH_LOG("child %d: error %d", i, err);
+			}
+		} else {
+			EXPECT_EQ(0, made);
+			EXPECT_EQ(-ENOSPC, err);
+		}
+	}
+	ASSERT_EQ(0, release(&self->h));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
+}
+
+/* Racing creations of one user cannot overshoot the count either. */
+TEST_F(limits, racing_children_share_count)
+{
+	enum { RACERS = 8, LIMIT = 3 };
+	int gate[2], res[2], i, fd, r, made = 0;
+	pid_t pids[RACERS];
+	char c;
+
+	ASSERT_EQ(0, param_write("mailboxes_per_user", LIMIT));
+	ASSERT_EQ(0, pipe(gate));
+	ASSERT_EQ(0, pipe(res));
+	fflush(stderr);
+	for (i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0) {
+			close(gate[1]);
+			close(res[0]);
+			close(self->h.release[1]);
+			become(USER, USER_GROUP);
+			CHILD_CHECK(read(gate[0], &c, 1) == 0);
+			fd = kmbox_test_create(NULL, NULL, 0);
+			r = fd < 0 ? fd : 0;
+			CHILD_CHECK(write(res[1], &r, sizeof(r)) == sizeof(r));
+			/* Hold it until every one has tried. */
+			CHILD_CHECK(read(self->h.release[0], &c, 1) == 0);
+			_exit(0);
+		}
+		self->h.pids[self->h.n++] = pids[i];
+	}
+	close(gate[0]);
+	close(res[1]);
+	close(gate[1]);
+	for (i = 0; i < RACERS; i++) {
+		ASSERT_EQ(sizeof(r), read(res[0], &r, sizeof(r)));
+		if (r == 0)
+			made++;
+		else
+			EXPECT_EQ(-ENOSPC, r);
+	}
+	close(res[0]);
+	EXPECT_EQ(LIMIT, made);
+	ASSERT_EQ(0, release(&self->h));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
+}
+
+/* Send @n descriptors over socket @sock with SCM_RIGHTS; 0 or -errno. */
+static int send_fds(int sock, const int *fds, int n)
+{
+	char ctl[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	char c = 'f';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
+}
+
+/* Receive up to 4 descriptors; how many, or -errno. */
+static int recv_fds(int sock, int *fds)
+{
+	char ctl[CMSG_SPACE(4 * sizeof(int))];
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *cm;
+	int n;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return 0;
+	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	return n;
+}
+
+/*
+ * The user passes its mailboxes to another process and closes its own
+ * descriptors: they still exist, so they still count.
+ */
+TEST_F(limits, passed_fds_still_count)
+{
+	int sv[2], fds[4], got[4], n, i;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 3));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		become(USER, USER_GROUP);
+		for (i = 0; i < 3; i++) {
+			fds[i] = kmbox_test_create(NULL, NULL, 0);
+			CHILD_CHECK(fds[i] >= 0);
+		}
+		CHILD_CHECK(send_fds(sv[1], fds, 3) == 0);
+		for (i = 0; i < 3; i++)
+			close(fds[i]);
+		/* Wait until the parent has them, then try again. */
+		CHILD_CHECK(read(sv[1], &c, 1) == 1);
+		CHILD_CHECK(kmbox_test_create(NULL, NULL, 0) == -ENOSPC);
+		CHILD_CHECK(write(sv[1], "n", 1) == 1);
+		/* The parent closes them: room again. */
+		CHILD_CHECK(read(sv[1], &c, 1) == 1);
+		fds[0] = kmbox_test_create(NULL, NULL, 0);
+		CHILD_CHECK(fds[0] >= 0);
+		_exit(0);
+	}
+	close(sv[1]);
+	n = recv_fds(sv[0], got);
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(1, write(sv[0], "g", 1));
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+	for (i = 0; i < n; i++)
+		close(got[i]);
+	ASSERT_EQ(1, write(sv[0], "g", 1));
+	EXPECT_EQ(0, reap(pid));
+	close(sv[0]);
+}
+
+TEST_F(limits, bytes_enomem)
+{
+	int err;
+
+	ASSERT_EQ(0, param_write("bytes_per_user", 100000));
+	ASSERT_EQ(2, hold(&self->h, USER, USER_GROUP, 3, 40000, &err));
+	EXPECT_EQ(-ENOMEM, err);
+	/* Up to the limit exactly. */
+	EXPECT_EQ(-ENOMEM, try_create_as(USER, USER_GROUP, 20001));
+	ASSERT_EQ(1, hold(&self->h, USER, USER_GROUP, 2, 20000, &err));
+	EXPECT_EQ(-ENOMEM, err);
+	EXPECT_EQ(-ENOMEM, try_create_as(USER, USER_GROUP, 1));
+	/* Another user is not concerned. */
+	EXPECT_EQ(0, try_create_as(USER2, USER2_GROUP, 40000));
+	ASSERT_EQ(0, release(&self->h));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 100000));
+}
+
+/* The default capacity is charged in full too (128 * 8192). */
+TEST_F(limits, bytes_default_capacity)
+{
+	long long def = param_read("default_max_msgs") *
+			param_read("default_msg_size");
+
+	ASSERT_GT(def, 0);
+	ASSERT_EQ(0, param_write("bytes_per_user", def - 1));
+	EXPECT_EQ(-ENOMEM, try_create_as(USER, USER_GROUP, 0));
+	ASSERT_EQ(0, param_write("bytes_per_user", def));
+	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
+}
+
+static int set_max_bytes(int fd, __u64 bytes)
+{
+	struct kmbox_attr a = { .max_bytes = bytes };
+
+	return kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a);
+}
+
+static __u64 max_bytes_of(int fd)
+{
+	struct kmbox_attr a = { 0 };
+
+	kmbox_test_ioctl(fd, KMBOX_IOC_GET_ATTR, &a);
+	return a.max_bytes;
+}
+
+static void set_attr_charge(void *arg)
+{
+	struct kmbox_attr a = { .max_msgs = 1, .max_msg_size = 1000,
+				.max_bytes = 40000 };
+	int fd, fd2;
+
+	fd = kmbox_test_create(NULL, &a, 0);
+	CHILD_CHECK(fd >= 0);
+	/* Growing is charged: up to the limit, not beyond. */
+	CHILD_CHECK(set_max_bytes(fd, 100000) == 0);
+	CHILD_CHECK(set_max_bytes(fd, 100001) == -ENOMEM);
+	CHILD_CHECK(max_bytes_of(fd) == 100000);
+	CHILD_CHECK(create_bytes(1000) == -ENOMEM);
+	/* Shrinking gives it back. */
+	CHILD_CHECK(set_max_bytes(fd, 40000) == 0);
+	fd2 = create_bytes(60000);
+	CHILD_CHECK(fd2 >= 0);
+	CHILD_CHECK(set_max_bytes(fd, 40001) == -ENOMEM);
+	CHILD_CHECK(max_bytes_of(fd) == 40000);
+	close(fd2);
+	CHILD_CHECK(set_max_bytes(fd, 100000) == 0);
+	close(fd);
+}
+
+TEST_F(limits, set_attr_grow_enomem)
+{
+	ASSERT_EQ(0, param_write("bytes_per_user", 100000));
+	EXPECT_EQ(0, run_as(USER, USER_GROUP, set_attr_charge, NULL));
+}
+
+/*
+ * CAP_SYS_RESOURCE lifts the limits: root in a child, first without it
+ * in its effective set, then with it.
+ */
+static void root_limits(void *arg)
+{
+	__u64 eff = 0, perm = 0;
+	int fds[4], i;
+
+	CHILD_CHECK(caps_get(&eff, &perm) == 0);
+	CHILD_CHECK(caps_set(eff & ~(1ull << CAP_SYS_RESOURCE), perm) == 0);
+	for (i = 0; i < 2; i++) {
+		fds[i] = kmbox_test_create(NULL, NULL, 0);
+		CHILD_CHECK(fds[i] >= 0);
+	}
+	CHILD_CHECK(kmbox_test_create(NULL, NULL, 0) == -ENOSPC);
+
+	CHILD_CHECK(caps_set(eff, perm) == 0);
+	for (i = 2; i < 4; i++) {
+		fds[i] = kmbox_test_create(NULL, NULL, 0);
+		CHILD_CHECK(fds[i] >= 0);
+	}
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	CHILD_CHECK(param_write("bytes_per_user", 1000) == 0);
+	CHILD_CHECK(caps_set(eff & ~(1ull << CAP_SYS_RESOURCE), perm) == 0);
+	CHILD_CHECK(create_bytes(1001) == -ENOMEM);
+	CHILD_CHECK(caps_set(eff, perm) == 0);
+	fds[0] = create_bytes(1001);
+	CHILD_CHECK(fds[0] >= 0);
+	close(fds[0]);
+}
+
+TEST_F(limits, cap_sys_resource_bypasses)
+{
+	ASSERT_EQ(0, param_write("mailboxes_per_user", 2));
+	EXPECT_EQ(0, run_as(0, 0, root_limits, NULL));
+}
+
+TEST_HARNESS_MAIN
