@@ -11,13 +11,20 @@
  * Waiting.  A sender or receiver that cannot go on drops the mutex and
  * sleeps exclusively on its wait queue until a predicate, read with
  * READ_ONCE, says it may try again; it then retakes the mutex and checks
- * for real.  Wake-ups happen after the mutex is dropped, only when
- * somebody sleeps (wq_has_sleeper() pairs with the barrier in
- * prepare_to_wait_exclusive()), and carry poll keys so that epoll
- * waiters on the same queue see which event happened.  An exclusive wake
- * wakes every poller and one sleeper.  A sleeper that leaves without
- * using its wake-up (signal, timeout) passes it on to the next one, so a
- * message never waits while a receiver sleeps.
+ * for real.  Pollers (poll, select, epoll) wait on a third queue of their
+ * own.  Wake-ups happen after the mutex is dropped and only when somebody
+ * waits: wq_has_sleeper() pairs with the barrier in prepare_to_wait_*()
+ * for sleepers and with the smp_mb() after poll_wait() for pollers.  A
+ * change of state wakes one sleeper and every poller, with an event key
+ * so that epoll sees which event happened.
+ *
+ * A wake-up must never be lost.  A woken task that does not use it - a
+ * signal or a timeout, a receiver that only peeks or whose buffer is too
+ * small, a sender whose message still does not fit - hands it on to the
+ * next sleeper, without waking pollers, for whom nothing changed.  A
+ * sender that leaves room behind it wakes the next sender.  A sender
+ * hands a wake-up on at most once per freeing of room, so senders whose
+ * messages do not fit cannot wake each other for ever.
  *
  * A message is never handed directly to a sleeping task: the woken task
  * takes it from the queue itself.  That costs a mutex round trip but
@@ -85,6 +92,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	mbox->attr_flags = attr->flags;
 	init_waitqueue_head(&mbox->recv_wait);
 	init_waitqueue_head(&mbox->send_wait);
+	init_waitqueue_head(&mbox->poll_wait);
 	atomic_set(&mbox->blocked_senders, 0);
 	atomic_set(&mbox->blocked_receivers, 0);
 	return mbox;
@@ -108,7 +116,6 @@ void kmbox_mailbox_get(struct kmbox_mailbox *mbox)
 
 /* Last reference gone: called with kmbox_registry_lock held, drops it. */
 static void kmbox_mailbox_release(struct kref *ref)
-	__releases(&kmbox_registry_lock)
 {
 	struct kmbox_mailbox *mbox = container_of(ref, struct kmbox_mailbox, ref);
 
@@ -168,17 +175,34 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode)
 	return -EACCES;
 }
 
-/* Wake every sleeper and poller of @wq, with poll events @events. */
-static void kmbox_wake_all(wait_queue_head_t *wq, __poll_t events)
+/* Hand a wake-up to the first task sleeping on @sleepers, if any. */
+static void kmbox_wake_sleeper(wait_queue_head_t *sleepers)
 {
-	__wake_up(wq, TASK_INTERRUPTIBLE, 0, poll_to_key(events));
+	if (wq_has_sleeper(sleepers))
+		wake_up_interruptible(sleepers);
 }
 
-/* Wake every poller and one sleeper of @wq, if anyone sleeps there. */
-static void kmbox_wake_one(wait_queue_head_t *wq, __poll_t events)
+/* Wake every poller waiting for one of @events. */
+static void kmbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events)
 {
-	if (wq_has_sleeper(wq))
-		wake_up_interruptible_poll(wq, events);
+	if (wq_has_sleeper(&mbox->poll_wait))
+		wake_up_interruptible_poll(&mbox->poll_wait, events);
+}
+
+/* The state changed for one side: one of its sleepers, every poller. */
+static void kmbox_wake(struct kmbox_mailbox *mbox,
+		       wait_queue_head_t *sleepers, __poll_t events)
+{
+	kmbox_wake_sleeper(sleepers);
+	kmbox_wake_pollers(mbox, events);
+}
+
+/* The state changed for all of one side: every sleeper and poller. */
+static void kmbox_wake_all(struct kmbox_mailbox *mbox,
+			   wait_queue_head_t *sleepers, __poll_t events)
+{
+	wake_up_interruptible_all(sleepers);
+	kmbox_wake_pollers(mbox, events);
 }
 
 /**
@@ -226,9 +250,9 @@ void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 	mutex_unlock(&mbox->lock);
 
 	if (wake_recv)
-		kmbox_wake_all(&mbox->recv_wait, EPOLLHUP);
+		kmbox_wake_all(mbox, &mbox->recv_wait, EPOLLHUP);
 	if (wake_send)
-		kmbox_wake_all(&mbox->send_wait, EPOLLERR);
+		kmbox_wake_all(mbox, &mbox->send_wait, EPOLLERR);
 }
 
 /*
@@ -280,8 +304,7 @@ static bool kmbox_mailbox_send_ready(const struct kmbox_mailbox *mbox,
 static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
 			      wait_queue_head_t *wq, atomic_t *blocked,
 			      bool (*ready)(const struct kmbox_mailbox *, size_t),
-			      size_t len, const struct kmbox_wait *wait,
-			      __poll_t events)
+			      size_t len, const struct kmbox_wait *wait)
 {
 	ktime_t deadline = wait->deadline;
 	bool expired = false;
@@ -316,7 +339,7 @@ static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
 
 	/* Leaving without using a wake-up: hand it to the next sleeper. */
 	if (ret && ready(mbox, 0))
-		kmbox_wake_one(wq, events);
+		kmbox_wake_sleeper(wq);
 	return ret;
 }
 
@@ -347,8 +370,9 @@ static void kmbox_mailbox_enqueue_locked(struct kmbox_mailbox *mbox,
 ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
 			   size_t len, u32 prio, const struct kmbox_wait *wait)
 {
+	u64 handed_on = U64_MAX;
 	struct kmbox_message *msg;
-	bool was_empty;
+	bool was_empty, room_left;
 	int ret;
 
 	if (len > READ_ONCE(mbox->max_msg_size))
@@ -358,6 +382,8 @@ ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
 		return PTR_ERR(msg);
 
 	for (;;) {
+		bool hand_on = false;
+
 		mutex_lock(&mbox->lock);
 		if (kmbox_mailbox_receivers_gone(mbox)) {
 			ret = -EPIPE;
@@ -369,19 +395,32 @@ ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
 		}
 		if (kmbox_mailbox_fits(mbox, len))
 			break;
+		/*
+		 * Not enough room for this message; maybe for the next
+		 * sender's.  Hand the wake-up on, once per freeing of room
+		 * (mbox->received counts them).
+		 */
+		if (handed_on != mbox->received && kmbox_mailbox_fits(mbox, 0)) {
+			handed_on = mbox->received;
+			hand_on = true;
+		}
 		mutex_unlock(&mbox->lock);
+		if (hand_on)
+			kmbox_wake_sleeper(&mbox->send_wait);
 		ret = kmbox_mailbox_wait(mbox, &mbox->send_wait,
 					 &mbox->blocked_senders,
-					 kmbox_mailbox_send_ready, len, wait,
-					 EPOLLOUT | EPOLLWRNORM);
+					 kmbox_mailbox_send_ready, len, wait);
 		if (ret)
 			goto err_free_msg;
 	}
 	was_empty = !mbox->queue.msgs;
 	kmbox_mailbox_enqueue_locked(mbox, msg);
+	room_left = kmbox_mailbox_fits(mbox, 0);
 	mutex_unlock(&mbox->lock);
 
-	kmbox_wake_one(&mbox->recv_wait, EPOLLIN | EPOLLRDNORM);
+	kmbox_wake(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM);
+	if (room_left)
+		kmbox_wake_sleeper(&mbox->send_wait);
 	if (was_empty)
 		kill_fasync(&mbox->fasync, SIGIO, POLL_IN);
 	return len;
@@ -425,15 +464,16 @@ ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
 		mutex_unlock(&mbox->lock);
 		ret = kmbox_mailbox_wait(mbox, &mbox->recv_wait,
 					 &mbox->blocked_receivers,
-					 kmbox_mailbox_recv_ready, 0, wait,
-					 EPOLLIN | EPOLLRDNORM);
+					 kmbox_mailbox_recv_ready, 0, wait);
 		if (ret)
 			return ret;
 	}
 
 	ret = deliver(ctx, msg);
 	if (ret < 0 || peek) {
+		/* The message stays: it may be the one a sleeper awaits. */
 		mutex_unlock(&mbox->lock);
+		kmbox_wake_sleeper(&mbox->recv_wait);
 		return ret;
 	}
 	kmbox_queue_remove(&mbox->queue, msg);
@@ -441,7 +481,7 @@ ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
 	mutex_unlock(&mbox->lock);
 
 	kmbox_message_free(msg);
-	kmbox_wake_one(&mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
+	kmbox_wake(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }
 
@@ -458,8 +498,8 @@ void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox)
 	WRITE_ONCE(mbox->shutdown, true);
 	mutex_unlock(&mbox->lock);
 
-	kmbox_wake_all(&mbox->recv_wait, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
-	kmbox_wake_all(&mbox->send_wait, EPOLLOUT | EPOLLERR);
+	kmbox_wake_all(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
+	kmbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLERR);
 }
 
 /**
@@ -478,11 +518,13 @@ __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 {
 	__poll_t mask = 0;
 
-	/* Register first, then read the state: no event falls in between. */
-	if (file->f_mode & FMODE_READ)
-		poll_wait(file, &mbox->recv_wait, pt);
-	if (file->f_mode & FMODE_WRITE)
-		poll_wait(file, &mbox->send_wait, pt);
+	/* Register first, then read the state. */
+	poll_wait(file, &mbox->poll_wait, pt);
+	/*
+	 * Pairs with wq_has_sleeper() in kmbox_wake_pollers(): either the
+	 * waker sees us on the queue or we see its change.
+	 */
+	smp_mb();
 
 	if (file->f_mode & FMODE_READ) {
 		if (READ_ONCE(mbox->queue.msgs))
@@ -574,7 +616,7 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	mutex_unlock(&mbox->lock);
 
 	if (grew)
-		kmbox_wake_all(&mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
+		kmbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
 	return 0;
 
 out_unlock:

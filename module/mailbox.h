@@ -50,8 +50,9 @@ struct kmbox_user;
  * @sent: messages queued since creation
  * @received: messages taken since creation
  * @high_water: most messages ever queued at once
- * @recv_wait: receivers and receive-side pollers (own spinlock)
- * @send_wait: senders and send-side pollers (own spinlock)
+ * @recv_wait: receivers sleeping, exclusively (own spinlock)
+ * @send_wait: senders sleeping, exclusively (own spinlock)
+ * @poll_wait: pollers of both roles, woken with event keys (own spinlock)
  * @blocked_senders: tasks sleeping in send
  * @blocked_receivers: tasks sleeping in receive
  * @fasync: owners of O_ASYNC files (fasync_helper's own locking)
@@ -95,6 +96,7 @@ struct kmbox_mailbox {
 
 	wait_queue_head_t recv_wait;
 	wait_queue_head_t send_wait;
+	wait_queue_head_t poll_wait;
 	atomic_t blocked_senders;
 	atomic_t blocked_receivers;
 	struct fasync_struct *fasync;

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: setup, lint, build, then the kselftests in QEMU on each
-# kernel (KERNELS="stock debug" by default).  After each run the VM
+# kernel (KERNELS="stock debug" by default), once built 64-bit and once
+# built 32-bit (-m32: the compat ioctl path; KMBOX_M32=0 skips it), in
+# the same boot.  After each run the VM
 # unloads kmbox, scans for leaks and checks the kernel log (vm-run.sh).
 # Ends with one line "N passed, N failed, N skipped" over both kernels;
 # a lint failure or a bad kernel log counts as a failure too.
@@ -12,6 +14,7 @@ PROG=check
 cd "$KMBOX_TOP"
 
 KERNELS=${KERNELS:-stock debug}
+KMBOX_M32=${KMBOX_M32:-1}
 passed=0
 failed=0
 skipped=0
@@ -30,28 +33,57 @@ make -s all $(case " $KERNELS " in *" debug "*) echo modules-debug ;; esac) >"$K
 }
 rm -f "$KMBOX_BUILD.make.log"
 
-# The kselftest tree the guest gets: the runner and our programs.  The
-# runner needs coreutils' timeout (busybox's has no --foreground).
+# The 32-bit build of libkmbox and the selftests, linked statically: the
+# host may not run 32-bit programs, so ldd cannot list their libraries.
+# The kernel's harness casts pointers to 64-bit integers in its ASSERTs,
+# which -m32 warns of.
+if [ "$KMBOX_M32" = 1 ]; then
+	mkdir -p "$KMBOX_BUILD/selftests32"
+	{
+		make -s -C userlib O="$KMBOX_BUILD/userlib32" CFLAGS="-O2 -g -m32" &&
+		make -s -C selftests KSFT_DIR="$KSFT_DIR" \
+			OUTPUT="$KMBOX_BUILD/selftests32" \
+			KMBOX_LIBDIR="$KMBOX_BUILD/userlib32" \
+			USERCFLAGS="-m32 -Wno-pointer-to-int-cast" \
+			USERLDFLAGS="-m32 -static"
+	} >"$KMBOX_BUILD.make32.log" 2>&1 || {
+		cat "$KMBOX_BUILD.make32.log" >&2
+		die "the 32-bit build failed"
+	}
+	rm -f "$KMBOX_BUILD.make32.log"
+fi
+
+# The kselftest tree the guest gets: the runner and our programs, in
+# kmbox/ (64-bit) and kmbox32/ (32-bit).  The runner needs coreutils'
+# timeout (busybox's has no --foreground).
 tests=$(make -s -C selftests KSFT_DIR="$KSFT_DIR" COLLECTION=kmbox emit_tests |
 	sed -n 's/^kmbox://p' | tr '\n' ' ')
 [ -n "$tests" ] || die "no selftests listed by 'make -C selftests emit_tests'"
 stage=$KMBOX_BUILD/ksft
 rm -rf "$stage"
-mkdir -p "$stage/kmbox" "$stage/kselftest"
+mkdir -p "$stage/kselftest"
 cp "$KSFT_DIR"/kselftest/runner.sh "$KSFT_DIR"/kselftest/prefix.pl "$stage/kselftest/"
-for t in $tests config settings; do
-	cp selftests/"$t" "$stage/kmbox/"
-done
-run_cmd="cd /kselftest/kmbox && BASE_DIR=/kselftest && . /kselftest/kselftest/runner.sh && run_many"
-for t in $tests; do
-	run_cmd="$run_cmd ./$t"
-done
+run_cmd=""
+stage_dir() {
+	local dir=$1 bin=$2 t
+	mkdir -p "$stage/$dir"
+	cp selftests/config selftests/settings "$stage/$dir/"
+	run_cmd="$run_cmd cd /kselftest/$dir && run_many"
+	for t in $tests; do
+		cp "$bin/$t" "$stage/$dir/"
+		run_cmd="$run_cmd ./$t"
+	done
+	run_cmd="$run_cmd;"
+}
+stage_dir kmbox selftests
+[ "$KMBOX_M32" = 1 ] && stage_dir kmbox32 "$KMBOX_BUILD/selftests32"
+run_cmd="BASE_DIR=/kselftest && . /kselftest/kselftest/runner.sh && $run_cmd"
 
 # Tally one kernel's TAP output: the harness' Totals line of each program,
 # or the program's own verdict when it died before printing one.
 tally() {
 	tr -d '\r' <"$1" | awk -v kernel="$2" '
-	/^# selftests: kmbox: / { prog = $4; have = 0; tfail = 0 }
+	/^# selftests: kmbox(32)?: / { prog = $3 " " $4; have = 0; tfail = 0 }
 	/^# # Totals: / {
 		for (i = 3; i <= NF; i++) {
 			split($i, kv, ":")
@@ -61,13 +93,13 @@ tally() {
 		have = 1
 	}
 	/^# not ok / { sub(/^# /, ""); print "  FAIL " kernel ": " prog ": " $0 > "/dev/stderr" }
-	/^not ok [0-9]+ selftests: kmbox: / {
+	/^not ok [0-9]+ selftests: kmbox(32)?: / {
 		if (!have || tfail == 0) {
 			n["fail"]++
 			print "  FAIL " kernel ": " prog " " $0 > "/dev/stderr"
 		}
 	}
-	/^ok [0-9]+ selftests: kmbox: .*# SKIP/ { if (!have) n["skip"]++ }
+	/^ok [0-9]+ selftests: kmbox(32)?: .*# SKIP/ { if (!have) n["skip"]++ }
 	END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }'
 }
 

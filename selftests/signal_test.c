@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Signals and sleeping sends and receives: a handler without SA_RESTART
+ * makes the call fail with EINTR; with SA_RESTART an untimed call or one
+ * with an absolute deadline restarts, one with a relative timeout fails
+ * with EINTR; a blocked signal interrupts nothing; a task killed while it
+ * sleeps leaves the mailbox as it was.
+ *
+ * Each case runs in a child whose SIGUSR1 handler writes a byte to a
+ * pipe, so that the test knows when the handler has run.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "kmbox_test.h"
+
+#define MSG_SIZE	64
+#define NSEC		1000000000ull
+#define BAD		200	/* exit code: unexpected result */
+
+static volatile sig_atomic_t handled;
+static int note_fd = -1;
+
+static void on_usr1(int sig)
+{
+	handled++;
+	if (write(note_fd, "s", 1) != 1)
+		handled += 100;
+}
+
+/* In a child: SIGUSR1 runs on_usr1, with SA_RESTART if @restart. */
+static int catch_usr1(int restart)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* A child's exit code: 0 if @ret is @want and the handler ran @n times. */
+static int verdict(int ret, int want, int n)
+{
+	if (ret != want)
+		return ret < 0 ? -ret : BAD + 1;
+	return handled == n ? 0 : BAD + 2;
+}
+
+static int rd(int fd, void *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	return n < 0 ? -errno : (int)n;
+}
+
+static int wr(int fd, const void *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	return n < 0 ? -errno : (int)n;
+}
+
+static int timed(int fd, unsigned long cmd, void *buf, size_t len,
+		 __u32 flags, __u64 timeout_ns)
+{
+	struct kmbox_msg m = {
+		.buf = (__u64)(unsigned long)buf,
+		.len = len,
+		.timeout_ns = timeout_ns,
+		.flags = flags,
+	};
+
+	return kmbox_test_ioctl(fd, cmd, &m);
+}
+
+FIXTURE(mb) {
+	int fd;		/* send and receive; one message fills it */
+	int note[2];	/* the child's handler writes to note[1] */
+	pid_t kid[2];
+};
+
+FIXTURE_SETUP(mb)
+{
+	struct kmbox_attr attr = { .max_msgs = 1, .max_msg_size = MSG_SIZE };
+
+	self->fd = kmbox_test_create(NULL, &attr, KMBOX_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, pipe2(self->note, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(mb)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (self->kid[i] > 0) {
+			kill(self->kid[i], SIGKILL);
+			waitpid(self->kid[i], NULL, 0);
+		}
+	}
+	close(self->note[0]);
+	if (self->note[1] >= 0)
+		close(self->note[1]);
+	close(self->fd);
+}
+
+/*
+ * fork() child @i; in the child, SIGUSR1 is caught (with SA_RESTART if
+ * @restart) and notes go to the pipe.  The parent keeps no write end, so
+ * a note read gives 0 once the child is gone.
+ */
+static pid_t spawn(FIXTURE_DATA(mb) *self, int i, int restart)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		note_fd = self->note[1];
+		if (catch_usr1(restart))
+			_exit(BAD + 3);
+		return 0;
+	}
+	if (pid > 0) {
+		self->kid[i] = pid;
+		if (self->note[1] >= 0 && i == 0) {
+			close(self->note[1]);
+			self->note[1] = -1;
+		}
+	}
+	return pid;
+}
+
+static int reap(FIXTURE_DATA(mb) *self, int i)
+{
+	int status;
+
+	if (waitpid(self->kid[i], &status, 0) != self->kid[i])
+		return -1;
+	self->kid[i] = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
+}
+
+/* Waits for the child's handler to have run: 1, or 0 if it never will. */
+static int note_read(FIXTURE_DATA(mb) *self)
+{
+	char c;
+
+	return read(self->note[0], &c, 1);
+}
+
+/* Waits until @pid sleeps and STAT shows the expected sleepers. */
+static int sleeping(int fd, pid_t pid, unsigned int recvs, unsigned int sends)
+{
+	struct kmbox_stat st;
+
+	if (kmbox_test_wait_sleeping(pid))
+		return -1;
+	if (kmbox_test_stat(fd, &st))
+		return -2;
+	if (st.blocked_receivers != recvs || st.blocked_senders != sends) {
+		fprintf(stderr, "# blocked: %u receivers, %u senders\n",
+			st.blocked_receivers, st.blocked_senders);
+		return -3;
+	}
+	return 0;
+}
+
+static int blocked(int fd, unsigned int *recvs, unsigned int *sends)
+{
+	struct kmbox_stat st;
+
+	if (kmbox_test_stat(fd, &st))
+		return -1;
+	*recvs = st.blocked_receivers;
+	*sends = st.blocked_senders;
+	return 0;
+}
+
+TEST_F(mb, recv_eintr)
+{
+	unsigned int r, s;
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_recv(self->fd, buf, sizeof(buf), 0,
+					      NULL), -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, blocked(self->fd, &r, &s));
+	ASSERT_EQ(0, r);
+	/* Nothing was taken or lost. */
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "x", 1, 0, 0));
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+}
+
+TEST_F(mb, read_eintr)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(rd(self->fd, buf, sizeof(buf)), -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+TEST_F(mb, send_eintr)
+{
+	unsigned int r, s;
+	char buf[MSG_SIZE];
+
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_send(self->fd, "2", 1, 0, 0),
+			      -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, blocked(self->fd, &r, &s));
+	ASSERT_EQ(0, s);
+	/* Only the first message is there. */
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ('1', buf[0]);
+	ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->fd, buf, sizeof(buf),
+					   KMBOX_DONTWAIT, NULL));
+}
+
+TEST_F(mb, write_eintr)
+{
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(wr(self->fd, "2", 1), -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* A timed wait is interrupted as well, before its time. */
+TEST_F(mb, timed_recv_eintr)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+				    KMBOX_ABSTIME,
+				    kmbox_test_now_ns() + 30 * NSEC),
+			      -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* SA_RESTART: an untimed receive restarts and gets the later message. */
+TEST_F(mb, recv_restarts)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0]) {
+		int n = kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL);
+
+		if (n == 5 && memcmp(buf, "after", 5))
+			n = BAD;
+		_exit(verdict(n, 5, 1));
+	}
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(1, note_read(self));
+	/* Back asleep in the restarted call. */
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+TEST_F(mb, read_restarts)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0])
+		_exit(verdict(rd(self->fd, buf, sizeof(buf)), 5, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(1, note_read(self));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+TEST_F(mb, send_restarts)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_send(self->fd, "2", 1, 0, 0), 1, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(1, note_read(self));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ('1', buf[0]);
+	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ('2', buf[0]);
+}
+
+/* SA_RESTART: a call with an absolute deadline restarts too. */
+TEST_F(mb, absolute_deadline_restarts)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0])
+		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+				    KMBOX_ABSTIME,
+				    kmbox_test_now_ns() + 30 * NSEC), 5, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(1, note_read(self));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* SA_RESTART: an absolute deadline that passes after the restart. */
+TEST_F(mb, absolute_deadline_restarts_then_times_out)
+{
+	char buf[MSG_SIZE];
+	__u64 deadline = kmbox_test_now_ns() + NSEC;
+
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0]) {
+		int n = timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+			      KMBOX_ABSTIME, deadline);
+
+		if (n == -ETIMEDOUT && kmbox_test_now_ns() < deadline)
+			n = BAD;
+		_exit(verdict(n, -ETIMEDOUT, 1));
+	}
+	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid[0]));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* SA_RESTART: a relative timeout is never restarted. */
+TEST_F(mb, relative_timeout_not_restarted)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0])
+		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+				    KMBOX_TIMEOUT, 30 * NSEC), -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+TEST_F(mb, relative_timeout_send_not_restarted)
+{
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
+	ASSERT_GE(spawn(self, 0, 1), 0);
+	if (!self->kid[0])
+		_exit(verdict(timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+				    KMBOX_TIMEOUT, 30 * NSEC), -EINTR, 1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* A blocked signal stays pending and interrupts nothing. */
+TEST_F(mb, blocked_signal_does_not_interrupt)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0]) {
+		sigset_t set, pend;
+		int n;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		if (sigprocmask(SIG_BLOCK, &set, NULL))
+			_exit(BAD + 4);
+		n = kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL);
+		if (sigpending(&pend) || !sigismember(&pend, SIGUSR1))
+			_exit(BAD + 5);
+		_exit(verdict(n, 1, 0));
+	}
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	/* kill() returns once the signal is pending. */
+	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "b", 1, 0, 0));
+	ASSERT_EQ(0, reap(self, 0));
+}
+
+/* SIGKILL of a sleeping receiver: the mailbox goes on as before. */
+TEST_F(mb, sigkill_blocked_receiver)
+{
+	struct kmbox_stat before, after;
+	char buf[MSG_SIZE];
+
+	ASSERT_EQ(0, kmbox_test_stat(self->fd, &before));
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_recv(self->fd, buf, sizeof(buf), 0,
+					      NULL), 1, 0));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+
+	ASSERT_EQ(0, kmbox_test_stat(self->fd, &after));
+	ASSERT_EQ(0, after.blocked_receivers);
+	ASSERT_EQ(0, after.blocked_senders);
+	ASSERT_EQ(0, after.msgs);
+	ASSERT_EQ(before.receivers, after.receivers);
+	ASSERT_EQ(before.senders, after.senders);
+	ASSERT_EQ(0, after.received);
+
+	ASSERT_EQ(4, kmbox_test_send(self->fd, "next", 4, 3, 0));
+	ASSERT_EQ(4, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ(0, memcmp(buf, "next", 4));
+}
+
+/* SIGKILL of a sleeping sender: its message never arrives. */
+TEST_F(mb, sigkill_blocked_sender)
+{
+	struct kmbox_stat st;
+	char buf[MSG_SIZE];
+
+	ASSERT_EQ(5, kmbox_test_send(self->fd, "first", 5, 2, 0));
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_send(self->fd, "never", 5, 0, 0),
+			      5, 0));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+
+	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
+	ASSERT_EQ(0, st.blocked_senders);
+	ASSERT_EQ(1, st.msgs);
+	ASSERT_EQ(5, st.bytes);
+	ASSERT_EQ(1, st.sent);
+
+	ASSERT_EQ(5, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ(0, memcmp(buf, "first", 5));
+	ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->fd, buf, sizeof(buf),
+					   KMBOX_DONTWAIT, NULL));
+	ASSERT_EQ(5, kmbox_test_send(self->fd, "again", 5, 0, KMBOX_DONTWAIT));
+}
+
+/*
+ * The first of two sleeping receivers is killed: the next message goes
+ * to the second, not to the dead one's stale place in line.
+ */
+TEST_F(mb, sigkill_first_receiver_next_served)
+{
+	char buf[MSG_SIZE];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_GE(spawn(self, i, 0), 0);
+		if (!self->kid[i])
+			_exit(verdict(kmbox_test_recv(self->fd, buf,
+						      sizeof(buf), 0, NULL),
+				      1, 0));
+		ASSERT_EQ(0, sleeping(self->fd, self->kid[i], i + 1, 0));
+	}
+	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[1], 1, 0));
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "n", 1, 0, 0));
+	ASSERT_EQ(0, reap(self, 1));
+}
+
+/* Likewise for two sleeping senders. */
+TEST_F(mb, sigkill_first_sender_next_served)
+{
+	char buf[MSG_SIZE];
+	int i;
+
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "0", 1, 0, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_GE(spawn(self, i, 0), 0);
+		if (!self->kid[i]) {
+			char c = '1' + i;
+
+			_exit(verdict(kmbox_test_send(self->fd, &c, 1, 0, 0),
+				      1, 0));
+		}
+		ASSERT_EQ(0, sleeping(self->fd, self->kid[i], 0, i + 1));
+	}
+	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+	ASSERT_EQ(0, sleeping(self->fd, self->kid[1], 0, 1));
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ('0', buf[0]);
+	ASSERT_EQ(0, reap(self, 1));
+	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
+	ASSERT_EQ('2', buf[0]);
+}
+
+TEST_HARNESS_MAIN
