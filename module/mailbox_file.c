@@ -53,13 +53,14 @@ static int kmbox_wait_init(struct kmbox_wait *wait, struct file *file,
 }
 
 /*
- * A call with a relative timeout is not restarted after a signal: it
- * would wait longer than asked.
+ * A call with a relative timeout is not restarted after a signal handler
+ * ran, as the timeout would start again (EINTR, as select() does); after
+ * a stop or a ptrace attach, when no handler ran, it is.
  */
 static long kmbox_wait_result(const struct kmbox_wait *wait, long ret)
 {
 	if (ret == -ERESTARTSYS && wait->relative)
-		return -EINTR;
+		return -ERESTARTNOHAND;
 	return ret;
 }
 
