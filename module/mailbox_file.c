@@ -108,6 +108,23 @@ static ssize_t kmbox_mailbox_read(struct file *file, char __user *buf,
 	return ret == -EPIPE ? 0 : ret;
 }
 
+/* The priority and per-message fields of one message to send. */
+static int kmbox_check_send_msg(const struct kmbox_msg *km, u32 allowed)
+{
+	if (km->flags & ~allowed || km->priority > KMBOX_PRIO_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* After a failed send: SIGPIPE for EPIPE unless asked not to. */
+static long kmbox_send_result(const struct kmbox_wait *wait, u32 flags,
+			      long ret)
+{
+	if (ret == -EPIPE && !(flags & KMBOX_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return kmbox_wait_result(wait, ret);
+}
+
 static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -120,27 +137,26 @@ static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
 	ret = kmbox_uarg_copy_in(&km, sizeof(km), cmd, arg);
 	if (ret)
 		return ret;
-	if (km.flags & ~KMBOX_SEND_FLAGS || km.priority > KMBOX_PRIO_MAX)
-		return -EINVAL;
+	ret = kmbox_check_send_msg(&km, KMBOX_SEND_FLAGS);
+	if (ret)
+		return ret;
 	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
 	if (ret)
 		return ret;
 	ret = kmbox_mailbox_send(file->private_data, u64_to_user_ptr(km.buf),
 				 km.len, km.priority, &wait);
-	if (ret == -EPIPE && !(km.flags & KMBOX_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return kmbox_wait_result(&wait, ret);
+	return kmbox_send_result(&wait, km.flags, ret);
 }
 
 struct kmbox_recv_ctx {
 	struct kmbox_msg km;
-	unsigned int cmd;
-	unsigned long arg;
+	struct kmbox_msg __user *uout;
 };
 
 /*
- * KMBOX_IOC_RECV: the data and the metadata both reach userspace before
- * the message is dequeued, so a fault on either loses nothing.
+ * KMBOX_IOC_RECV and RECVV: the data and the metadata both reach
+ * userspace before the message is dequeued, so a fault on either loses
+ * nothing.
  */
 static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
 {
@@ -150,7 +166,8 @@ static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
 	km->msg_len = msg->len;
 	if (msg->len > km->len) {
 		/* Tell the caller the size it needs; best effort. */
-		kmbox_uarg_copy_out(rc->cmd, rc->arg, km, sizeof(*km));
+		if (copy_to_user(rc->uout, km, sizeof(*km)))
+			return -EFAULT;
 		return -EMSGSIZE;
 	}
 	if (copy_to_user(u64_to_user_ptr(km->buf), msg->data, msg->len))
@@ -160,15 +177,30 @@ static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
 	km->time_ns = msg->time_ns;
 	km->sender_pid = pid_nr_ns(msg->sender, task_active_pid_ns(current));
 	km->sender_uid = from_kuid_munged(current_user_ns(), msg->sender_euid);
-	if (kmbox_uarg_copy_out(rc->cmd, rc->arg, km, sizeof(*km)))
+	if (copy_to_user(rc->uout, km, sizeof(*km)))
 		return -EFAULT;
 	return msg->len;
+}
+
+/* Receive one message into @rc->km's buffer, its metadata to @rc->uout. */
+static long kmbox_recv_one(struct file *file, struct kmbox_recv_ctx *rc,
+			   bool peek, const struct kmbox_wait *wait)
+{
+	/* Output fields are ignored on input: start them from zero. */
+	rc->km.priority = 0;
+	rc->km.msg_len = 0;
+	rc->km.seq = 0;
+	rc->km.time_ns = 0;
+	rc->km.sender_pid = 0;
+	rc->km.sender_uid = 0;
+	return kmbox_mailbox_recv(file->private_data, peek, wait,
+				  kmbox_deliver_recv, rc);
 }
 
 static long kmbox_ioctl_recv(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
-	struct kmbox_recv_ctx rc = { .cmd = cmd, .arg = arg };
+	struct kmbox_recv_ctx rc = { .uout = (void __user *)arg };
 	struct kmbox_wait wait;
 	long ret;
 
@@ -182,15 +214,107 @@ static long kmbox_ioctl_recv(struct file *file, unsigned int cmd,
 	ret = kmbox_wait_init(&wait, file, rc.km.flags, rc.km.timeout_ns);
 	if (ret)
 		return ret;
-	/* Output fields are ignored on input: start them from zero. */
-	rc.km.priority = 0;
-	rc.km.msg_len = 0;
-	rc.km.seq = 0;
-	rc.km.time_ns = 0;
-	rc.km.sender_pid = 0;
-	rc.km.sender_uid = 0;
-	ret = kmbox_mailbox_recv(file->private_data, rc.km.flags & KMBOX_PEEK,
-				 &wait, kmbox_deliver_recv, &rc);
+	ret = kmbox_recv_one(file, &rc, rc.km.flags & KMBOX_PEEK, &wait);
+	return kmbox_wait_result(&wait, ret);
+}
+
+/* The call-level part of SENDV and RECVV. */
+static long kmbox_msgv_init(struct kmbox_msgv *mv, struct kmbox_wait *wait,
+			    struct file *file, unsigned int cmd,
+			    unsigned long arg, u32 allowed)
+{
+	long ret;
+
+	ret = kmbox_uarg_copy_in(mv, sizeof(*mv), cmd, arg);
+	if (ret)
+		return ret;
+	if (mv->flags & ~allowed || !mv->count || mv->count > KMBOX_MSGV_MAX)
+		return -EINVAL;
+	return kmbox_wait_init(wait, file, mv->flags, mv->timeout_ns);
+}
+
+/*
+ * KMBOX_IOC_SENDV: each message follows the blocking rules, under one
+ * deadline, as for sendmmsg(); returns how many were sent, or the error
+ * of the first if none was.
+ */
+static long kmbox_ioctl_sendv(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct kmbox_msg __user *umsgs;
+	struct kmbox_wait wait;
+	struct kmbox_msgv mv;
+	struct kmbox_msg km;
+	long ret = 0;
+	u32 i;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg, KMBOX_SEND_FLAGS);
+	if (ret)
+		return ret;
+	umsgs = u64_to_user_ptr(mv.msgs);
+	for (i = 0; i < mv.count; i++) {
+		if (copy_from_user(&km, &umsgs[i], sizeof(km))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = kmbox_check_send_msg(&km, 0);
+		if (!ret && km.timeout_ns)
+			ret = -EINVAL;
+		if (ret)
+			break;
+		ret = kmbox_mailbox_send(file->private_data,
+					 u64_to_user_ptr(km.buf), km.len,
+					 km.priority, &wait);
+		if (ret < 0)
+			break;
+	}
+	if (i)
+		return i;
+	return kmbox_send_result(&wait, mv.flags, ret);
+}
+
+/*
+ * KMBOX_IOC_RECVV: fills the array, each message following the blocking
+ * rules under one deadline, as recvmmsg(); with KMBOX_WAITFORONE only the
+ * first waits and the call takes what is ready after it.  Returns how
+ * many were received, or the error of the first if none was.
+ */
+static long kmbox_ioctl_recvv(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct kmbox_recv_ctx rc;
+	struct kmbox_wait wait;
+	struct kmbox_msgv mv;
+	long ret = 0;
+	u32 i;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg,
+			      KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME |
+			      KMBOX_WAITFORONE);
+	if (ret)
+		return ret;
+	for (i = 0; i < mv.count; i++) {
+		rc.uout = u64_to_user_ptr(mv.msgs) + i * sizeof(rc.km);
+		if (copy_from_user(&rc.km, rc.uout, sizeof(rc.km))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (rc.km.flags || rc.km.timeout_ns) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = kmbox_recv_one(file, &rc, false, &wait);
+		if (ret < 0)
+			break;
+		if (mv.flags & KMBOX_WAITFORONE)
+			wait.nonblock = true;
+	}
+	if (i)
+		return i;
 	return kmbox_wait_result(&wait, ret);
 }
 
@@ -254,6 +378,10 @@ static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 		return kmbox_ioctl_set_attr(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_STAT):
 		return kmbox_ioctl_stat(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_SENDV):
+		return kmbox_ioctl_sendv(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_RECVV):
+		return kmbox_ioctl_recvv(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

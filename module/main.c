@@ -27,7 +27,7 @@
 #include "uarg.h"
 
 /* Feature bits this build of the module reports through KMBOX_IOC_VERSION. */
-#define KMBOX_FEATURES		KMBOX_FEATURE_MAILBOX
+#define KMBOX_FEATURES		(KMBOX_FEATURE_MAILBOX | KMBOX_FEATURE_BATCH)
 
 #define KMBOX_OPEN_FLAGS \
 	(KMBOX_SEND | KMBOX_RECV | KMBOX_CLOEXEC | KMBOX_NONBLOCK)

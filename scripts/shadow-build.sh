@@ -10,7 +10,7 @@ PROG=shadow-build
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 2 ] || die "usage: $0 OUTDIR KDIR [make arguments...]"
-out=$1
+out=$(realpath -m "$1")
 kdir=$2
 shift 2
 mkdir -p "$out/module" "$out/uapi/linux"

@@ -32,7 +32,8 @@
 #define KMBOX_PRIO_MAX		31
 
 /* KMBOX_FEATURE_*: what the running module supports. */
-#define KMBOX_FEATURE_MAILBOX	_BITULL(0)	/* mailboxes (this header) */
+#define KMBOX_FEATURE_MAILBOX	_BITULL(0)	/* mailboxes */
+#define KMBOX_FEATURE_BATCH	_BITULL(1)	/* KMBOX_IOC_SENDV, KMBOX_IOC_RECVV */
 
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
@@ -126,6 +127,7 @@ struct kmbox_unlink {
 #define KMBOX_TIMEOUT	_BITUL(2)	/* timeout_ns is relative */
 #define KMBOX_ABSTIME	_BITUL(3)	/* timeout_ns is a CLOCK_MONOTONIC deadline */
 #define KMBOX_NOSIGNAL	_BITUL(4)	/* send: no SIGPIPE with EPIPE */
+#define KMBOX_WAITFORONE _BITUL(5)	/* RECVV: wait for the first only */
 
 /**
  * struct kmbox_msg - argument of KMBOX_IOC_SEND and KMBOX_IOC_RECV
@@ -157,6 +159,26 @@ struct kmbox_msg {
 	__u64 time_ns;
 	__s32 sender_pid;
 	__u32 sender_uid;
+};
+
+/* Most messages one KMBOX_IOC_SENDV or KMBOX_IOC_RECVV moves. */
+#define KMBOX_MSGV_MAX		1024
+
+/**
+ * struct kmbox_msgv - argument of KMBOX_IOC_SENDV and KMBOX_IOC_RECVV
+ * @msgs: user pointer to an array of @count struct kmbox_msg; in each,
+ *	buf, len and (send) priority are used, flags and timeout_ns must be
+ *	0; RECVV fills in each received message's metadata
+ * @count: number of elements, 1 to KMBOX_MSGV_MAX
+ * @flags: for the whole call: KMBOX_DONTWAIT, KMBOX_TIMEOUT,
+ *	KMBOX_ABSTIME, and KMBOX_NOSIGNAL (send) or KMBOX_WAITFORONE (recv)
+ * @timeout_ns: as in struct kmbox_msg, one deadline for the whole call
+ */
+struct kmbox_msgv {
+	__u64 msgs;
+	__u32 count;
+	__u32 flags;
+	__u64 timeout_ns;
 };
 
 /* struct kmbox_stat.state */
@@ -227,5 +249,7 @@ struct kmbox_stat {
 #define KMBOX_IOC_GET_ATTR	_IOR(KMBOX_IOC_MAGIC, 0x13, struct kmbox_attr)
 #define KMBOX_IOC_SET_ATTR	_IOW(KMBOX_IOC_MAGIC, 0x14, struct kmbox_attr)
 #define KMBOX_IOC_STAT		_IOR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_stat)
+#define KMBOX_IOC_SENDV		_IOW(KMBOX_IOC_MAGIC, 0x16, struct kmbox_msgv)
+#define KMBOX_IOC_RECVV		_IOW(KMBOX_IOC_MAGIC, 0x17, struct kmbox_msgv)
 
 #endif /* _UAPI_LINUX_KMBOX_H */
