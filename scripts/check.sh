@@ -35,8 +35,6 @@ rm -f "$KMBOX_BUILD.make.log"
 
 # The 32-bit build of libkmbox and the selftests, linked statically: the
 # host may not run 32-bit programs, so ldd cannot list their libraries.
-# The kernel's harness casts pointers to 64-bit integers in its ASSERTs,
-# which -m32 warns of.
 if [ "$KMBOX_M32" = 1 ]; then
 	mkdir -p "$KMBOX_BUILD/selftests32"
 	{
@@ -44,7 +42,7 @@ if [ "$KMBOX_M32" = 1 ]; then
 		make -s -C selftests KSFT_DIR="$KSFT_DIR" \
 			OUTPUT="$KMBOX_BUILD/selftests32" \
 			KMBOX_LIBDIR="$KMBOX_BUILD/userlib32" \
-			USERCFLAGS="-m32 -Wno-pointer-to-int-cast" \
+			USERCFLAGS="-m32 -Werror" \
 			USERLDFLAGS="-m32 -static"
 	} >"$KMBOX_BUILD.make32.log" 2>&1 || {
 		cat "$KMBOX_BUILD.make32.log" >&2

@@ -13,9 +13,6 @@
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
-#define KERNEL_PTR ((void *)(sizeof(void *) < 8 ? 0xc0000000UL :	\
-			     0xffffffff81000000UL))
-
 /* @cmd with its size field set to @size. */
 static unsigned int resize(unsigned int cmd, unsigned int size)
 {
@@ -31,13 +28,6 @@ static unsigned int redirect(unsigned int cmd, unsigned int dir)
 static int dev_open(void)
 {
 	return open(KMBOX_DEV, O_RDWR | O_CLOEXEC);
-}
-
-static __u64 msgs_queued(int fd)
-{
-	struct kmbox_stat st;
-
-	return kmbox_test_stat(fd, &st) ? ~0ull : st.msgs;
 }
 
 /* The layout is the ABI: the same on 32-bit and 64-bit. */
@@ -110,7 +100,7 @@ FIXTURE_SETUP(ioc)
 	self->mbox = kmbox_test_create(NULL, NULL, KMBOX_NONBLOCK);
 	ASSERT_GE(self->mbox, 0);
 	self->buf = calloc(1, 4096);
-	ASSERT_NE(NULL, self->buf);
+	ASSERT_TRUE(self->buf != NULL);
 }
 
 FIXTURE_TEARDOWN(ioc)
@@ -134,15 +124,15 @@ TEST_F(ioc, unmapped_pointer_efault)
 {
 	void *p = kmbox_test_unmapped();
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(RIGHT_FD,
 					    variant->cmd, p));
 }
 
 TEST_F(ioc, kernel_pointer_efault)
 {
-	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(RIGHT_FD,
-					    variant->cmd, KERNEL_PTR));
+	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(RIGHT_FD, variant->cmd,
+					    kmbox_test_kernel_ptr()));
 }
 
 /* The struct's last byte lies in a PROT_NONE page. */
@@ -150,7 +140,7 @@ TEST_F(ioc, guard_page_efault)
 {
 	void *p = kmbox_test_guarded(_IOC_SIZE(variant->cmd) - 1);
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(RIGHT_FD,
 					    variant->cmd, p));
 }
@@ -281,7 +271,7 @@ TEST(shutdown_wrong_encoding_enotty)
 	int fd = kmbox_test_create(NULL, NULL, 0);
 
 	ASSERT_GE(fd, 0);
-	for (i = 0; i < ARRAY_SIZE(dirs); i++)
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		for (j = 0; j < ARRAY_SIZE(sizes); j++) {
 			if (dirs[i] == _IOC_NONE && sizes[j] == 0)
 				continue;
@@ -291,6 +281,7 @@ TEST(shutdown_wrong_encoding_enotty)
 				TH_LOG("dir %u size %u", dirs[i], sizes[j]);
 			}
 		}
+	}
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(0, st.state & KMBOX_STATE_SHUTDOWN);
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_SHUTDOWN, NULL));
@@ -500,14 +491,15 @@ TEST_F(abi, send_unknown_flags_einval)
 	int fd = kmbox_test_create(NULL, NULL, 0);
 
 	ASSERT_GE(fd, 0);
-	for (bit = 5; bit < 32; bit++)
+	for (bit = 5; bit < 32; bit++) {
 		EXPECT_EQ(-EINVAL, kmbox_test_send(fd, &c, 1, 0,
 				KMBOX_DONTWAIT | (1u << bit))) {
 			TH_LOG("flag %#x", 1u << bit);
 		}
+	}
 	/* PEEK means nothing to a sender. */
 	EXPECT_EQ(-EINVAL, kmbox_test_send(fd, &c, 1, 0, KMBOX_PEEK));
-	EXPECT_EQ(0, msgs_queued(fd));
+	EXPECT_EQ(0, kmbox_test_queued(fd));
 	close(fd);
 }
 
@@ -519,16 +511,17 @@ TEST_F(abi, recv_unknown_flags_einval)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(1, kmbox_test_send(fd, &c, 1, 0, 0));
-	for (bit = 5; bit < 32; bit++)
+	for (bit = 5; bit < 32; bit++) {
 		EXPECT_EQ(-EINVAL, kmbox_test_recv(fd, &c, 1,
 				KMBOX_DONTWAIT | (1u << bit), NULL)) {
 			TH_LOG("flag %#x", 1u << bit);
 		}
+	}
 	/* NOSIGNAL means nothing to a receiver. */
 	EXPECT_EQ(-EINVAL, kmbox_test_recv(fd, &c, 1,
 					   KMBOX_DONTWAIT | KMBOX_NOSIGNAL,
 					   NULL));
-	EXPECT_EQ(1, msgs_queued(fd));
+	EXPECT_EQ(1, kmbox_test_queued(fd));
 	close(fd);
 }
 
@@ -547,10 +540,10 @@ TEST_F(abi, send_longer)
 	ASSERT_GE(fd, 0);
 	big.tail[2] = 1;
 	EXPECT_EQ(-E2BIG, kmbox_test_ioctl(fd, cmd, &big));
-	EXPECT_EQ(0, msgs_queued(fd));
+	EXPECT_EQ(0, kmbox_test_queued(fd));
 	big.tail[2] = 0;
 	EXPECT_EQ(1, kmbox_test_ioctl(fd, cmd, &big));
-	EXPECT_EQ(1, msgs_queued(fd));
+	EXPECT_EQ(1, kmbox_test_queued(fd));
 	close(fd);
 }
 
@@ -566,7 +559,7 @@ TEST_F(abi, recv_longer)
 	ASSERT_EQ(1, kmbox_test_send(fd, &c, 1, 0, 0));
 	big.tail[0] = 1;
 	EXPECT_EQ(-E2BIG, kmbox_test_ioctl(fd, cmd, &big));
-	EXPECT_EQ(1, msgs_queued(fd));
+	EXPECT_EQ(1, kmbox_test_queued(fd));
 	big.tail[0] = 0;
 	EXPECT_EQ(1, kmbox_test_ioctl(fd, cmd, &big));
 	EXPECT_EQ('r', out);
@@ -594,8 +587,9 @@ TEST_F(abi, get_attr_longer_tail_cleared)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, resize(KMBOX_IOC_GET_ATTR,
 						 sizeof(big)), &big));
 	EXPECT_EQ(0600, big.a.mode);
-	for (i = 0; i < ARRAY_SIZE(big.tail); i++)
+	for (i = 0; i < ARRAY_SIZE(big.tail); i++) {
 		EXPECT_EQ(0, big.tail[i]);
+	}
 	close(fd);
 }
 
@@ -635,8 +629,9 @@ TEST_F(abi, stat_longer_tail_cleared)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, resize(KMBOX_IOC_STAT, sizeof(big)),
 				      &big));
 	EXPECT_STREQ(self->name, big.st.name);
-	for (i = 0; i < ARRAY_SIZE(big.tail); i++)
+	for (i = 0; i < ARRAY_SIZE(big.tail); i++) {
 		EXPECT_EQ(0, big.tail[i]);
+	}
 	close(fd);
 }
 
@@ -648,7 +643,7 @@ TEST_F(abi, stat_read_only_efault)
 		       -1, 0);
 	int fd = kmbox_test_create(NULL, NULL, 0);
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(p != MAP_FAILED);
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(fd, KMBOX_IOC_STAT, p));
 	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(fd, KMBOX_IOC_GET_ATTR, p));
@@ -670,14 +665,14 @@ TEST_F(abi, recv_read_only_struct_efault)
 	ASSERT_GE(fd, 0);
 	m = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_TRUE(m != MAP_FAILED);
 	m->buf = uptr(&out);
 	m->len = 1;
 	m->flags = KMBOX_DONTWAIT;
 	ASSERT_EQ(0, mprotect(m, page, PROT_READ));
 	ASSERT_EQ(1, kmbox_test_send(fd, &c, 1, 0, 0));
 	EXPECT_EQ(-EFAULT, kmbox_test_ioctl(fd, KMBOX_IOC_RECV, m));
-	EXPECT_EQ(1, msgs_queued(fd));
+	EXPECT_EQ(1, kmbox_test_queued(fd));
 	EXPECT_EQ(1, kmbox_test_recv(fd, &out, 1, KMBOX_DONTWAIT, NULL));
 	EXPECT_EQ('k', out);
 	munmap(m, page);

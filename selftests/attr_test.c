@@ -5,60 +5,9 @@
  * growing and shrinking a mailbox.
  */
 #include <stdint.h>
-#include <stdlib.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
-
-#define PARAM_DIR "/sys/module/kmbox/parameters/"
-
-/* Value of module parameter @name, or -1 if it cannot be read. */
-static long long param_read(const char *name)
-{
-	char path[128], buf[64];
-	int fd, n;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtoll(buf, NULL, 0);
-}
-
-/* Set module parameter @name; 0 or -errno. */
-static int param_write(const char *name, long long val)
-{
-	char path[128], buf[32];
-	int fd, n, ret = 0;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%lld\n", val);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
 
 static const char * const params[] = {
 	"default_max_msgs", "default_msg_size", "max_msgs_max",
@@ -76,14 +25,14 @@ FIXTURE_SETUP(attr)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
-		self->saved[i] = param_read(params[i]);
+		self->saved[i] = kmbox_test_param_read(params[i]);
 		ASSERT_GE(self->saved[i], 0) {
-			TH_LOG("cannot read %s%s", PARAM_DIR, params[i]);
+			TH_LOG("cannot read %s%s", KMBOX_PARAM_DIR, params[i]);
 		}
 	}
-	self->max_msgs_max = param_read("max_msgs_max");
-	self->msg_size_max = param_read("msg_size_max");
-	self->bytes_max = param_read("bytes_max");
+	self->max_msgs_max = kmbox_test_param_read("max_msgs_max");
+	self->msg_size_max = kmbox_test_param_read("msg_size_max");
+	self->bytes_max = kmbox_test_param_read("bytes_max");
 	self->child = 0;
 }
 
@@ -91,14 +40,11 @@ FIXTURE_TEARDOWN(attr)
 {
 	unsigned int i;
 
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	kmbox_test_kill(&self->child);
 	for (i = 0; i < ARRAY_SIZE(params); i++)
 		if (self->saved[i] >= 0 &&
-		    param_read(params[i]) != self->saved[i])
-			param_write(params[i], self->saved[i]);
+		    kmbox_test_param_read(params[i]) != self->saved[i])
+			kmbox_test_param_write(params[i], self->saved[i]);
 }
 
 static int get_attr(int fd, struct kmbox_attr *a)
@@ -154,13 +100,13 @@ static int fill(int fd, int n, size_t len)
 /* The documented defaults of the module parameters. */
 TEST_F(attr, parameter_defaults)
 {
-	EXPECT_EQ(128, param_read("default_max_msgs"));
-	EXPECT_EQ(8192, param_read("default_msg_size"));
-	EXPECT_EQ(65536, param_read("max_msgs_max"));
-	EXPECT_EQ(1048576, param_read("msg_size_max"));
-	EXPECT_EQ(67108864, param_read("bytes_max"));
-	EXPECT_EQ(1024, param_read("mailboxes_per_user"));
-	EXPECT_EQ(268435456, param_read("bytes_per_user"));
+	EXPECT_EQ(128, kmbox_test_param_read("default_max_msgs"));
+	EXPECT_EQ(8192, kmbox_test_param_read("default_msg_size"));
+	EXPECT_EQ(65536, kmbox_test_param_read("max_msgs_max"));
+	EXPECT_EQ(1048576, kmbox_test_param_read("msg_size_max"));
+	EXPECT_EQ(67108864, kmbox_test_param_read("bytes_max"));
+	EXPECT_EQ(1024, kmbox_test_param_read("mailboxes_per_user"));
+	EXPECT_EQ(268435456, kmbox_test_param_read("bytes_per_user"));
 }
 
 TEST_F(attr, defaults)
@@ -235,12 +181,12 @@ TEST_F(attr, default_parameters_change)
 		SKIP(return, "needs root to change module parameters");
 	old = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(old, 0);
-	ASSERT_EQ(0, param_write("default_max_msgs", 7));
+	ASSERT_EQ(0, kmbox_test_param_write("default_max_msgs", 7));
 	fd = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_ATTR(fd, 7, size, 7 * size, 0600);
 	close(fd);
-	ASSERT_EQ(0, param_write("default_msg_size", 33));
+	ASSERT_EQ(0, kmbox_test_param_write("default_msg_size", 33));
 	fd = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_ATTR(fd, 7, 33, 7 * 33, 0600);
@@ -327,7 +273,7 @@ TEST_F(attr, ceiling_parameters_change)
 		SKIP(return, "needs root to change module parameters");
 	fd = kmbox_test_create(NULL, &a, 0);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, param_write("max_msgs_max", 10));
+	ASSERT_EQ(0, kmbox_test_param_write("max_msgs_max", 10));
 	a.max_msgs = 11;
 	EXPECT_EQ(-EINVAL, try_create(&a));
 	a.max_msgs = 10;
@@ -335,12 +281,12 @@ TEST_F(attr, ceiling_parameters_change)
 	EXPECT_EQ(-EINVAL, set_attr(fd, 11, 0, 0, 0));
 	EXPECT_EQ(0, set_attr(fd, 9, 0, 0, 0));
 
-	ASSERT_EQ(0, param_write("msg_size_max", 16));
+	ASSERT_EQ(0, kmbox_test_param_write("msg_size_max", 16));
 	a.max_msg_size = 17;
 	EXPECT_EQ(-EINVAL, try_create(&a));
 	EXPECT_EQ(-EINVAL, set_attr(fd, 0, 17, 0, 0));
 
-	ASSERT_EQ(0, param_write("bytes_max", 100));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_max", 100));
 	a.max_msg_size = 16;
 	a.max_bytes = 101;
 	EXPECT_EQ(-EINVAL, try_create(&a));
@@ -390,8 +336,9 @@ TEST_F(attr, mode_above_0777)
 	a.mode = 0777;
 	fd = kmbox_test_create(NULL, &a, 0);
 	ASSERT_GE(fd, 0);
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, set_attr(fd, 0, 0, 0, bad[i]));
+	}
 	ASSERT_ATTR(fd, self->saved[0], self->saved[1],
 		    self->saved[0] * self->saved[1], 0777);
 	EXPECT_EQ(0, set_attr(fd, 0, 0, 0, 0001));
@@ -694,7 +641,7 @@ static void grow_wakes_sender(struct __test_metadata *_metadata,
 	EXPECT_EQ(nfill, st.msgs);
 
 	ASSERT_EQ(0, set_attr(fd, msgs, 0, bytes, 0));
-	ASSERT_EQ(0, reap(*child));
+	ASSERT_EQ(0, kmbox_test_reap(*child));
 	*child = 0;
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(nfill + 1, st.msgs);

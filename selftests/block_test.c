@@ -13,31 +13,13 @@
  */
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
 #define MSG_SIZE	64
 #define MAX_MSGS	2
-#define MAX_KIDS	8
-
-/* Exit code of a child whose call returned something unexpected. */
-#define BAD		200
-
-static int rd(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int wr(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
+#define BAD		KMBOX_TEST_BAD
 
 /* A child's exit code for a call that returned @ret: errno, or BAD + 1. */
 static int errcode(int ret)
@@ -66,142 +48,26 @@ static long nvcsw(pid_t pid)
 FIXTURE(mb) {
 	char name[64];
 	int rw, snd, rcv;
-	pid_t kids[MAX_KIDS];
+	struct kmbox_test_kids kids;
 };
 
 FIXTURE_SETUP(mb)
 {
-	struct kmbox_attr attr = {
-		.max_msgs = MAX_MSGS,
-		.max_msg_size = MSG_SIZE,
-	};
-
-	self->rw = self->snd = self->rcv = -1;
 	kmbox_test_name(self->name, sizeof(self->name), "block");
-	self->rw = kmbox_test_create(self->name, &attr,
-				     KMBOX_EXCL | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rw, 0);
-	self->snd = kmbox_test_open(self->name, KMBOX_SEND | KMBOX_CLOEXEC);
-	ASSERT_GE(self->snd, 0);
-	self->rcv = kmbox_test_open(self->name, KMBOX_RECV | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rcv, 0);
+	ASSERT_EQ(0, kmbox_test_open3(self->name, MAX_MSGS, MSG_SIZE,
+				      &self->rw, &self->snd, &self->rcv));
 }
 
 FIXTURE_TEARDOWN(mb)
 {
-	int i;
-
-	for (i = 0; i < MAX_KIDS; i++) {
-		if (self->kids[i] > 0) {
-			kill(self->kids[i], SIGKILL);
-			waitpid(self->kids[i], NULL, 0);
-		}
-	}
-	if (self->rw >= 0)
-		close(self->rw);
-	if (self->snd >= 0)
-		close(self->snd);
-	if (self->rcv >= 0)
-		close(self->rcv);
-	kmbox_test_unlink(self->name);
-}
-
-/* fork(), remembering the child so that teardown can reap it. */
-static pid_t spawn(FIXTURE_DATA(mb) *self)
-{
-	pid_t pid;
-	int i;
-
-	for (i = 0; i < MAX_KIDS && self->kids[i]; i++)
-		;
-	if (i == MAX_KIDS)
-		return -1;
-	pid = fork();
-	if (pid > 0)
-		self->kids[i] = pid;
-	return pid;
-}
-
-static void forget(FIXTURE_DATA(mb) *self, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < MAX_KIDS; i++)
-		if (self->kids[i] == pid)
-			self->kids[i] = 0;
-}
-
-/* Waits for @pid (-1: any child): its exit code, 1000 + signal, or -1. */
-static int reap(FIXTURE_DATA(mb) *self, pid_t pid, pid_t *who)
-{
-	int status;
-
-	pid = waitpid(pid, &status, 0);
-	if (pid < 0)
-		return -1;
-	forget(self, pid);
-	if (who)
-		*who = pid;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
+	kmbox_test_kill_kids(&self->kids);
+	kmbox_test_close3(self->name, self->rw, self->snd, self->rcv);
 }
 
 /* The child has neither exited nor been reaped. */
 static int alive(pid_t pid)
 {
 	return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/*
- * Waits until @pid sleeps, then checks that STAT counts @recvs sleeping
- * receivers and @sends sleeping senders.  0 if so.
- */
-static int sleeping(int fd, pid_t pid, unsigned int recvs, unsigned int sends)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_wait_sleeping(pid))
-		return -1;
-	if (kmbox_test_stat(fd, &st))
-		return -2;
-	if (st.blocked_receivers != recvs || st.blocked_senders != sends) {
-		fprintf(stderr, "# blocked: %u receivers, %u senders\n",
-			st.blocked_receivers, st.blocked_senders);
-		return -3;
-	}
-	return 0;
-}
-
-static long long queued(int fd)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_stat(fd, &st))
-		return -1;
-	return st.msgs;
-}
-
-/* Fills the mailbox with MAX_MSGS messages "0", "1", ... */
-static int fill(int fd)
-{
-	char c;
-	int i;
-
-	for (i = 0; i < MAX_MSGS; i++) {
-		c = '0' + i;
-		if (kmbox_test_send(fd, &c, 1, 0, KMBOX_DONTWAIT) != 1)
-			return -1;
-	}
-	return 0;
-}
-
-/* 0 if @ret is @want, else the errno or BAD + 1. */
-static int verdict(int ret, int want)
-{
-	if (ret == want)
-		return 0;
-	return ret < 0 ? -ret : BAD + 1;
 }
 
 /* Child: a blocking PEEK that must see "0123456789". */
@@ -225,21 +91,57 @@ static int recv_expect(int fd, const char *want, int len)
 	return n == len && !memcmp(buf, want, len) ? 0 : BAD;
 }
 
+/*
+ * Forks @n receivers that go to sleep one after the other; each exits
+ * with the byte it got, or errno + 50.
+ */
+static void sleeping_receivers(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(mb) *self, pid_t *pid, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pid[i] = kmbox_test_spawn(&self->kids);
+		ASSERT_GE(pid[i], 0);
+		if (pid[i] == 0) {
+			char buf[MSG_SIZE];
+			int ret = kmbox_test_recv(self->rcv, buf, sizeof(buf),
+						  0, NULL);
+
+			_exit(ret == 1 ? buf[0] : errcode(ret) + 50);
+		}
+		ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid[i], i + 1, 0));
+	}
+}
+
+/* Once the @n children @pid sleep, their voluntary context switches. */
+static void sleepers_nvcsw(struct __test_metadata *_metadata,
+			   const pid_t *pid, long *csw, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
+		csw[i] = nvcsw(pid[i]);
+		ASSERT_GE(csw[i], 0);
+	}
+}
+
 TEST_F(mb, recv_blocks_until_send)
 {
 	struct kmbox_stat st;
 	pid_t pid;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
 		_exit(recv_expect(self->rcv, "hello", 5));
-	ASSERT_EQ(0, sleeping(self->rw, pid, 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 1, 0));
 	ASSERT_TRUE(alive(pid));
 
 	ASSERT_EQ(5, kmbox_test_send(self->snd, "hello", 5, 0, 0));
-	ASSERT_EQ(0, reap(self, pid, NULL));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 	ASSERT_EQ(0, kmbox_test_stat(self->rw, &st));
 	ASSERT_EQ(0, st.blocked_receivers);
 }
@@ -252,7 +154,7 @@ TEST_F(mb, recv_in_parent_woken_by_child)
 	pid_t pid;
 	int n;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		if (kmbox_test_wait_sleeping(getppid()))
@@ -263,24 +165,24 @@ TEST_F(mb, recv_in_parent_woken_by_child)
 	ASSERT_EQ(4, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, &m));
 	ASSERT_EQ(0, memcmp(buf, "wake", 4));
 	ASSERT_EQ(pid, m.sender_pid);
-	ASSERT_EQ(0, reap(self, pid, NULL));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 TEST_F(mb, read_blocks_until_write)
 {
 	pid_t pid;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		char buf[MSG_SIZE];
-		int n = rd(self->rcv, buf, sizeof(buf));
+		int n = kmbox_test_read(self->rcv, buf, sizeof(buf));
 
 		_exit(n == 3 && !memcmp(buf, "abc", 3) ? 0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(self->rw, pid, 1, 0));
-	ASSERT_EQ(3, wr(self->snd, "abc", 3));
-	ASSERT_EQ(0, reap(self, pid, NULL));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 1, 0));
+	ASSERT_EQ(3, kmbox_test_write(self->snd, "abc", 3));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 TEST_F(mb, send_blocks_until_recv)
@@ -288,22 +190,22 @@ TEST_F(mb, send_blocks_until_recv)
 	char buf[MSG_SIZE];
 	pid_t pid;
 
-	ASSERT_EQ(0, fill(self->snd));
-	pid = spawn(self);
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		int n = kmbox_test_send(self->snd, "late", 4, 0, 0);
 
 		_exit(n == 4 ? 0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(self->rw, pid, 0, 1));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 0, 1));
 	ASSERT_TRUE(alive(pid));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('0', buf[0]);
-	ASSERT_EQ(0, reap(self, pid, NULL));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 
 	/* The late message came after those queued before it. */
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
@@ -317,18 +219,18 @@ TEST_F(mb, write_blocks_until_read)
 	char buf[MSG_SIZE];
 	pid_t pid;
 
-	ASSERT_EQ(0, fill(self->snd));
-	pid = spawn(self);
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		int n = wr(self->snd, "w", 1);
+		int n = kmbox_test_write(self->snd, "w", 1);
 
 		_exit(n == 1 ? 0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(self->rw, pid, 0, 1));
-	ASSERT_EQ(1, rd(self->rcv, buf, sizeof(buf)));
-	ASSERT_EQ(0, reap(self, pid, NULL));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 0, 1));
+	ASSERT_EQ(1, kmbox_test_read(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 }
 
 /* Full by bytes: the sender sleeps until its message fits. */
@@ -345,18 +247,18 @@ TEST_F(mb, send_blocks_until_bytes_fit)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(100, kmbox_test_send(fd, buf, 100, 0, 0));
 	ASSERT_EQ(60, kmbox_test_send(fd, buf, 60, 0, 0));
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		int n = kmbox_test_send(fd, buf, 100, 0, 0);
 
 		_exit(n == 100 ? 0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(fd, pid, 0, 1));
-	ASSERT_EQ(2, queued(fd));
+	ASSERT_EQ(0, kmbox_test_sleeping(fd, pid, 0, 1));
+	ASSERT_EQ(2, kmbox_test_queued(fd));
 	ASSERT_EQ(100, kmbox_test_recv(fd, buf, sizeof(buf), 0, NULL));
-	ASSERT_EQ(0, reap(self, pid, NULL));
-	ASSERT_EQ(2, queued(fd));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	ASSERT_EQ(2, kmbox_test_queued(fd));
 	close(fd);
 }
 
@@ -366,7 +268,7 @@ TEST_F(mb, woken_receiver_small_buffer_emsgsize)
 	char buf[MSG_SIZE];
 	pid_t pid;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		struct kmbox_msg m;
@@ -374,10 +276,10 @@ TEST_F(mb, woken_receiver_small_buffer_emsgsize)
 
 		_exit(n == -EMSGSIZE && m.msg_len == 10 ? 0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(self->rw, pid, 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 1, 0));
 	ASSERT_EQ(10, kmbox_test_send(self->snd, "0123456789", 10, 0, 0));
-	ASSERT_EQ(0, reap(self, pid, NULL));
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 	ASSERT_EQ(10, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(0, memcmp(buf, "0123456789", 10));
 }
@@ -390,10 +292,10 @@ TEST_F(mb, dontwait_eagain)
 					   KMBOX_DONTWAIT, NULL));
 	ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->rw, buf, sizeof(buf),
 					   KMBOX_DONTWAIT | KMBOX_PEEK, NULL));
-	ASSERT_EQ(0, fill(self->snd));
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(self->snd, "x", 1, 0, KMBOX_DONTWAIT));
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(self->rw, "x", 1, 7, KMBOX_DONTWAIT));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 	/* DONTWAIT does not stop a call that need not wait. */
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf),
 				     KMBOX_DONTWAIT, NULL));
@@ -418,15 +320,15 @@ TEST_F(mb, nonblock_flag_eagain)
 	ASSERT_EQ(-EAGAIN, kmbox_test_recv(nr, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(-EAGAIN, kmbox_test_recv(nr, buf, sizeof(buf),
 					   KMBOX_PEEK, NULL));
-	ASSERT_EQ(-EAGAIN, rd(nr, buf, sizeof(buf)));
+	ASSERT_EQ(-EAGAIN, kmbox_test_read(nr, buf, sizeof(buf)));
 
-	ASSERT_EQ(0, fill(self->snd));
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(ns, "x", 1, 0, 0));
-	ASSERT_EQ(-EAGAIN, wr(ns, "x", 1));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(-EAGAIN, kmbox_test_write(ns, "x", 1));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 
-	ASSERT_EQ(1, rd(nr, buf, sizeof(buf)));
-	ASSERT_EQ(1, wr(ns, "y", 1));
+	ASSERT_EQ(1, kmbox_test_read(nr, buf, sizeof(buf)));
+	ASSERT_EQ(1, kmbox_test_write(ns, "y", 1));
 	close(nr);
 	close(ns);
 }
@@ -434,7 +336,6 @@ TEST_F(mb, nonblock_flag_eagain)
 /* fcntl(F_SETFL) turns O_NONBLOCK on and off; other fds are unaffected. */
 TEST_F(mb, fcntl_nonblock)
 {
-	struct kmbox_msg m = { 0 };
 	char buf[MSG_SIZE];
 	int fl;
 
@@ -443,34 +344,30 @@ TEST_F(mb, fcntl_nonblock)
 	ASSERT_FALSE(fl & O_NONBLOCK);
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl | O_NONBLOCK));
 	ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
-	ASSERT_EQ(-EAGAIN, rd(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(-EAGAIN, kmbox_test_read(self->rcv, buf, sizeof(buf)));
 
 	/* The other descriptor still waits (shown by a short timeout). */
-	m.buf = (__u64)(unsigned long)buf;
-	m.len = sizeof(buf);
-	m.flags = KMBOX_TIMEOUT;
-	m.timeout_ns = 1000000;
-	ASSERT_EQ(-ETIMEDOUT, kmbox_test_ioctl(self->rw, KMBOX_IOC_RECV, &m));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->rw, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       1000000, NULL));
 
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl));
-	m.flags = KMBOX_TIMEOUT;
-	m.timeout_ns = 1000000;
-	ASSERT_EQ(-ETIMEDOUT, kmbox_test_ioctl(self->rcv, KMBOX_IOC_RECV, &m));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->rcv, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       1000000, NULL));
 
 	/* Send side. */
-	ASSERT_EQ(0, fill(self->snd));
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
 	fl = fcntl(self->snd, F_GETFL);
 	ASSERT_GE(fl, 0);
 	ASSERT_EQ(0, fcntl(self->snd, F_SETFL, fl | O_NONBLOCK));
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(self->snd, "x", 1, 0, 0));
-	ASSERT_EQ(-EAGAIN, wr(self->snd, "x", 1));
+	ASSERT_EQ(-EAGAIN, kmbox_test_write(self->snd, "x", 1));
 	ASSERT_EQ(0, fcntl(self->snd, F_SETFL, fl));
-	m.buf = (__u64)(unsigned long)"x";
-	m.len = 1;
-	m.flags = KMBOX_TIMEOUT;
-	m.timeout_ns = 1000000;
-	ASSERT_EQ(-ETIMEDOUT, kmbox_test_ioctl(self->snd, KMBOX_IOC_SEND, &m));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->snd, KMBOX_IOC_SEND, "x",
+					       1, KMBOX_TIMEOUT, 1000000,
+					       NULL));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 }
 
 /* O_NONBLOCK set while a receiver sleeps does not disturb it. */
@@ -479,15 +376,15 @@ TEST_F(mb, nonblock_set_during_sleep)
 	int fl;
 	pid_t pid;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
 		_exit(recv_expect(self->rcv, "late", 4));
-	ASSERT_EQ(0, sleeping(self->rw, pid, 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid, 1, 0));
 	fl = fcntl(self->rcv, F_GETFL);
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl | O_NONBLOCK));
 	ASSERT_EQ(4, kmbox_test_send(self->snd, "late", 4, 0, 0));
-	ASSERT_EQ(0, reap(self, pid, NULL));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 /*
@@ -501,26 +398,11 @@ TEST_F(mb, one_message_wakes_one_receiver)
 	pid_t pid[3], who;
 	int i, code, seen = 0;
 
-	for (i = 0; i < 3; i++) {
-		pid[i] = spawn(self);
-		ASSERT_GE(pid[i], 0);
-		if (pid[i] == 0) {
-			char buf[MSG_SIZE];
-			int n = kmbox_test_recv(self->rcv, buf, sizeof(buf), 0,
-						NULL);
-
-			_exit(n == 1 ? buf[0] : errcode(n) + 50);
-		}
-		ASSERT_EQ(0, sleeping(self->rw, pid[i], i + 1, 0));
-	}
-	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
-		csw[i] = nvcsw(pid[i]);
-		ASSERT_GE(csw[i], 0);
-	}
+	sleeping_receivers(_metadata, self, pid, 3);
+	sleepers_nvcsw(_metadata, pid, csw, 3);
 
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "\1", 1, 0, 0));
-	code = reap(self, -1, &who);
+	code = kmbox_test_kids_reap(&self->kids, -1, &who);
 	ASSERT_EQ(1, code);
 	seen |= 1 << code;
 
@@ -542,7 +424,7 @@ TEST_F(mb, one_message_wakes_one_receiver)
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "\2", 1, 0, 0));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "\3", 1, 0, 0));
 	for (i = 0; i < 2; i++) {
-		code = reap(self, -1, NULL);
+		code = kmbox_test_kids_reap(&self->kids, -1, NULL);
 		ASSERT_TRUE(code == 2 || code == 3) {
 			TH_LOG("receiver exit code %d", code);
 		}
@@ -560,23 +442,12 @@ TEST_F(mb, receivers_served_in_order)
 	pid_t pid[3], who;
 	int i;
 
-	for (i = 0; i < 3; i++) {
-		pid[i] = spawn(self);
-		ASSERT_GE(pid[i], 0);
-		if (pid[i] == 0) {
-			char buf[MSG_SIZE];
-			int n = kmbox_test_recv(self->rcv, buf, sizeof(buf), 0,
-						NULL);
-
-			_exit(n == 1 ? buf[0] : errcode(n) + 50);
-		}
-		ASSERT_EQ(0, sleeping(self->rw, pid[i], i + 1, 0));
-	}
+	sleeping_receivers(_metadata, self, pid, 3);
 	for (i = 0; i < 3; i++) {
 		char c = 10 + i;
 
 		ASSERT_EQ(1, kmbox_test_send(self->snd, &c, 1, 0, 0));
-		ASSERT_EQ(c, reap(self, -1, &who));
+		ASSERT_EQ(c, kmbox_test_kids_reap(&self->kids, -1, &who));
 		EXPECT_EQ(pid[i], who) {
 			TH_LOG("message %d went to a later sleeper", i);
 		}
@@ -592,9 +463,9 @@ TEST_F(mb, room_wakes_one_sender_in_order)
 	long csw[3];
 	int i;
 
-	ASSERT_EQ(0, fill(self->snd));
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
 	for (i = 0; i < 3; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0) {
 			char c = 'a' + i;
@@ -602,17 +473,13 @@ TEST_F(mb, room_wakes_one_sender_in_order)
 
 			_exit(n == 1 ? 10 + i : errcode(n));
 		}
-		ASSERT_EQ(0, sleeping(self->rw, pid[i], 0, i + 1));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid[i], 0, i + 1));
 	}
-	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
-		csw[i] = nvcsw(pid[i]);
-		ASSERT_GE(csw[i], 0);
-	}
+	sleepers_nvcsw(_metadata, pid, csw, 3);
 
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('0', buf[0]);
-	ASSERT_EQ(10, reap(self, -1, &who));
+	ASSERT_EQ(10, kmbox_test_kids_reap(&self->kids, -1, &who));
 	EXPECT_EQ(pid[0], who);
 	for (i = 1; i < 3; i++) {
 		ASSERT_TRUE(alive(pid[i]));
@@ -628,7 +495,7 @@ TEST_F(mb, room_wakes_one_sender_in_order)
 	for (i = 1; i < 3; i++) {
 		ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0,
 					     NULL));
-		ASSERT_EQ(10 + i, reap(self, -1, &who));
+		ASSERT_EQ(10 + i, kmbox_test_kids_reap(&self->kids, -1, &who));
 		EXPECT_EQ(pid[i], who);
 	}
 	/* Queue order: '1' then the senders' messages in their order. */
@@ -636,7 +503,7 @@ TEST_F(mb, room_wakes_one_sender_in_order)
 	ASSERT_EQ('b', buf[0]);
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('c', buf[0]);
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 /*
@@ -653,8 +520,9 @@ static void first_leaves_message(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(mb) *self, enum first how)
 {
 	pid_t a, b;
+	int n;
 
-	a = spawn(self);
+	a = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(a, 0);
 	if (a == 0) {
 		char buf[MSG_SIZE];
@@ -663,46 +531,40 @@ static void first_leaves_message(struct __test_metadata *_metadata,
 		case PEEKS:
 			_exit(recv_peek_expect(self->rcv, buf));
 		case SMALL_BUFFER:
-			_exit(verdict(kmbox_test_recv(self->rcv, buf, 4, 0,
-						      NULL), -EMSGSIZE));
+			n = kmbox_test_recv(self->rcv, buf, 4, 0, NULL);
+			_exit(kmbox_test_verdict(n, -EMSGSIZE));
 		case BAD_BUFFER:
-			_exit(verdict(kmbox_test_recv(self->rcv,
-						      kmbox_test_unmapped(),
-						      MSG_SIZE, 0, NULL),
-				      -EFAULT));
+			n = kmbox_test_recv(self->rcv, kmbox_test_unmapped(),
+					    MSG_SIZE, 0, NULL);
+			_exit(kmbox_test_verdict(n, -EFAULT));
 		}
 		_exit(BAD);
 	}
-	ASSERT_EQ(0, sleeping(self->rw, a, 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, a, 1, 0));
 
-	b = spawn(self);
+	b = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(b, 0);
 	if (b == 0) {
-		struct kmbox_msg m = { 0 };
 		char buf[MSG_SIZE];
-		__u64 start;
-		int n;
+		__u64 t;
 
-		m.buf = (__u64)(unsigned long)buf;
-		m.len = sizeof(buf);
-		m.flags = KMBOX_TIMEOUT;
-		m.timeout_ns = PASS_ON_NS;
-		start = kmbox_test_now_ns();
-		n = kmbox_test_ioctl(self->rcv, KMBOX_IOC_RECV, &m);
+		n = kmbox_test_timed(self->rcv, KMBOX_IOC_RECV, buf,
+				     sizeof(buf), KMBOX_TIMEOUT, PASS_ON_NS,
+				     &t);
 		/* Got it only when its own timeout came: nobody woke it. */
-		if (n >= 0 && kmbox_test_now_ns() - start >= PASS_ON_NS)
+		if (n >= 0 && t >= PASS_ON_NS)
 			_exit(BAD + 5);
 		_exit(n == 10 && !memcmp(buf, "0123456789", 10) ?
 		      0 : errcode(n));
 	}
-	ASSERT_EQ(0, sleeping(self->rw, b, 2, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->rw, b, 2, 0));
 
 	ASSERT_EQ(10, kmbox_test_send(self->snd, "0123456789", 10, 0, 0));
-	ASSERT_EQ(0, reap(self, a, NULL));
-	EXPECT_EQ(0, reap(self, b, NULL)) {
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, a, NULL));
+	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, b, NULL)) {
 		TH_LOG("the second receiver slept on with a message queued");
 	}
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, peeking_sleeper_passes_message_on)
@@ -723,20 +585,15 @@ TEST_F(mb, faulting_sleeper_passes_message_on)
 /* Child: a send with a PASS_ON_NS timeout that must not need all of it. */
 static int send_promptly(int fd, size_t len)
 {
-	struct kmbox_msg m = { 0 };
 	char buf[MSG_SIZE] = { 0 };
-	__u64 start;
+	__u64 t;
 	int n;
 
-	m.buf = (__u64)(unsigned long)buf;
-	m.len = len;
-	m.flags = KMBOX_TIMEOUT;
-	m.timeout_ns = PASS_ON_NS;
-	start = kmbox_test_now_ns();
-	n = kmbox_test_ioctl(fd, KMBOX_IOC_SEND, &m);
-	if (n >= 0 && kmbox_test_now_ns() - start >= PASS_ON_NS)
+	n = kmbox_test_timed(fd, KMBOX_IOC_SEND, buf, len, KMBOX_TIMEOUT,
+			     PASS_ON_NS, &t);
+	if (n >= 0 && t >= PASS_ON_NS)
 		return BAD + 5;
-	return verdict(n, len);
+	return kmbox_test_verdict(n, len);
 }
 
 /*
@@ -756,19 +613,19 @@ TEST_F(mb, room_for_two_lets_two_senders_through)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(MSG_SIZE, kmbox_test_send(fd, buf, MSG_SIZE, 0, 0));
 	for (i = 0; i < 2; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0)
 			_exit(send_promptly(fd, MSG_SIZE / 4));
-		ASSERT_EQ(0, sleeping(fd, pid[i], 0, i + 1));
+		ASSERT_EQ(0, kmbox_test_sleeping(fd, pid[i], 0, i + 1));
 	}
 	ASSERT_EQ(MSG_SIZE, kmbox_test_recv(fd, buf, sizeof(buf), 0, NULL));
 	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(0, reap(self, pid[i], NULL)) {
+		EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid[i], NULL)) {
 			TH_LOG("sender %d slept on although its message fit", i);
 		}
 	}
-	ASSERT_EQ(2, queued(fd));
+	ASSERT_EQ(2, kmbox_test_queued(fd));
 	close(fd);
 }
 

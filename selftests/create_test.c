@@ -13,41 +13,11 @@
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
-/* In a child process: report a failed check and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# %s:%d: child: check failed: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 static int accmode(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
 	return fl < 0 ? -1 : (fl & O_ACCMODE);
-}
-
-static __u64 stat_id(int fd)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_stat(fd, &st))
-		return ~0ull;
-	return st.id;
 }
 
 /* Queue one byte without waiting; 0 or -errno. */
@@ -80,10 +50,7 @@ FIXTURE_SETUP(mbox)
 
 FIXTURE_TEARDOWN(mbox)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	kmbox_test_kill(&self->child);
 }
 
 TEST_F(mbox, anonymous)
@@ -120,40 +87,42 @@ TEST_F(mbox, anonymous_are_distinct)
 
 	ASSERT_GE(a, 0);
 	ASSERT_GE(b, 0);
-	EXPECT_NE(stat_id(a), stat_id(b));
+	EXPECT_NE(kmbox_test_id(a), kmbox_test_id(b));
 	ASSERT_EQ(0, put(a, 'a'));
 	EXPECT_EQ(-EAGAIN, get(b));
 	close(a);
 	close(b);
 }
 
+/* The access mode of a descriptor with each set of role flags. */
+static const struct {
+	__u32 flags;
+	int mode;
+} roles[] = {
+	{ KMBOX_SEND, O_WRONLY },
+	{ KMBOX_RECV, O_RDONLY },
+	{ KMBOX_SEND | KMBOX_RECV, O_RDWR },
+	{ 0, O_RDWR },
+};
+
 TEST_F(mbox, role_access_mode_create)
 {
-	static const struct {
-		__u32 flags;
-		int mode;
-	} t[] = {
-		{ KMBOX_SEND, O_WRONLY },
-		{ KMBOX_RECV, O_RDONLY },
-		{ KMBOX_SEND | KMBOX_RECV, O_RDWR },
-		{ 0, O_RDWR },
-	};
 	unsigned int i;
 	int fd;
 
-	for (i = 0; i < ARRAY_SIZE(t); i++) {
-		fd = kmbox_test_create(NULL, NULL, t[i].flags);
+	for (i = 0; i < ARRAY_SIZE(roles); i++) {
+		fd = kmbox_test_create(NULL, NULL, roles[i].flags);
 		ASSERT_GE(fd, 0);
-		EXPECT_EQ(t[i].mode, accmode(fd)) {
-			TH_LOG("anonymous, flags %#x", t[i].flags);
+		EXPECT_EQ(roles[i].mode, accmode(fd)) {
+			TH_LOG("anonymous, flags %#x", roles[i].flags);
 		}
 		close(fd);
 
 		fd = kmbox_test_create(self->name, NULL,
-				       t[i].flags | KMBOX_EXCL);
+				       roles[i].flags | KMBOX_EXCL);
 		ASSERT_GE(fd, 0);
-		EXPECT_EQ(t[i].mode, accmode(fd)) {
-			TH_LOG("named, flags %#x", t[i].flags);
+		EXPECT_EQ(roles[i].mode, accmode(fd)) {
+			TH_LOG("named, flags %#x", roles[i].flags);
 		}
 		close(fd);
 	}
@@ -161,27 +130,18 @@ TEST_F(mbox, role_access_mode_create)
 
 TEST_F(mbox, role_access_mode_open)
 {
-	static const struct {
-		__u32 flags;
-		int mode;
-	} t[] = {
-		{ KMBOX_SEND, O_WRONLY },
-		{ KMBOX_RECV, O_RDONLY },
-		{ KMBOX_SEND | KMBOX_RECV, O_RDWR },
-		{ 0, O_RDWR },
-	};
 	unsigned int i;
 	int fd, mb;
 
 	mb = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
 	ASSERT_GE(mb, 0);
-	for (i = 0; i < ARRAY_SIZE(t); i++) {
-		fd = kmbox_test_open(self->name, t[i].flags);
+	for (i = 0; i < ARRAY_SIZE(roles); i++) {
+		fd = kmbox_test_open(self->name, roles[i].flags);
 		ASSERT_GE(fd, 0);
-		EXPECT_EQ(t[i].mode, accmode(fd)) {
-			TH_LOG("flags %#x", t[i].flags);
+		EXPECT_EQ(roles[i].mode, accmode(fd)) {
+			TH_LOG("flags %#x", roles[i].flags);
 		}
-		EXPECT_EQ(stat_id(mb), stat_id(fd));
+		EXPECT_EQ(kmbox_test_id(mb), kmbox_test_id(fd));
 		close(fd);
 	}
 	close(mb);
@@ -291,7 +251,7 @@ TEST_F(mbox, open_from_other_process)
 		CHILD_CHECK(fd >= 0);
 		CHILD_CHECK(get(fd) == 'p');
 		CHILD_CHECK(put(fd, 'c') == 0);
-		id = stat_id(fd);
+		id = kmbox_test_id(fd);
 		CHILD_CHECK(write(back[1], &id, sizeof(id)) == sizeof(id));
 		close(fd);
 		_exit(0);
@@ -304,9 +264,9 @@ TEST_F(mbox, open_from_other_process)
 	ASSERT_EQ(0, put(fd, 'p'));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(sizeof(child_id), read(back[0], &child_id, sizeof(child_id)));
-	ASSERT_EQ(0, reap(self->child));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
-	EXPECT_EQ(stat_id(fd), child_id);
+	EXPECT_EQ(kmbox_test_id(fd), child_id);
 	EXPECT_EQ('c', get(fd));
 	close(fd);
 	close(go[1]);
@@ -345,7 +305,7 @@ TEST_F(mbox, create_opens_existing)
 	b = kmbox_test_create(self->name, &second, 0);
 	ASSERT_GE(b, 0);
 	EXPECT_NE(a, b);
-	EXPECT_EQ(stat_id(a), stat_id(b));
+	EXPECT_EQ(kmbox_test_id(a), kmbox_test_id(b));
 
 	ASSERT_EQ(0, put(b, 'x'));
 	EXPECT_EQ('x', get(a));
@@ -416,7 +376,7 @@ TEST_F(mbox, unlink)
 	ASSERT_GE(fd, 0);
 	other = kmbox_test_open(self->name, KMBOX_SEND);
 	ASSERT_GE(other, 0);
-	old_id = stat_id(fd);
+	old_id = kmbox_test_id(fd);
 
 	ASSERT_EQ(0, kmbox_test_unlink(self->name));
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
@@ -447,12 +407,12 @@ TEST_F(mbox, unlink)
 	close(other);
 	other = kmbox_test_open(self->name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(stat_id(fd2), stat_id(other));
+	EXPECT_EQ(kmbox_test_id(fd2), kmbox_test_id(other));
 	close(other);
 	close(fd);
 	other = kmbox_test_open(self->name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(stat_id(fd2), stat_id(other));
+	EXPECT_EQ(kmbox_test_id(fd2), kmbox_test_id(other));
 	close(other);
 	close(fd2);
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
@@ -484,7 +444,7 @@ static int race_create(const char *name, __u32 flags, pid_t *pids,
 			close(res[0]);
 			CHILD_CHECK(read(gate[0], &c, 1) == 0);
 			fd = kmbox_test_create(name, NULL, flags);
-			report[0] = fd >= 0 ? stat_id(fd) : 0;
+			report[0] = fd >= 0 ? kmbox_test_id(fd) : 0;
 			report[1] = fd >= 0 ? 0 : -fd;
 			CHILD_CHECK(write(res[1], report, sizeof(report)) ==
 				    sizeof(report));
@@ -513,7 +473,7 @@ static int reap_all(pid_t *pids)
 	int i, ret = 0;
 
 	for (i = 0; i < RACERS; i++)
-		if (reap(pids[i]) != 0)
+		if (kmbox_test_reap(pids[i]) != 0)
 			ret = -1;
 	return ret;
 }
@@ -527,10 +487,11 @@ TEST_F(mbox, racing_excl_create_one_winner)
 
 	ASSERT_EQ(0, race_create(self->name, KMBOX_EXCL, pids, ids, errs));
 	for (i = 0; i < RACERS; i++) {
-		if (ids[i])
+		if (ids[i]) {
 			won++;
-		else
+		} else {
 			EXPECT_EQ(-EEXIST, errs[i]);
+		}
 	}
 	EXPECT_EQ(1, won);
 	EXPECT_EQ(0, reap_all(pids));
@@ -617,7 +578,7 @@ TEST_F(mbox, name_max_length_ok)
 	EXPECT_EQ(0, memcmp(name, st.name, sizeof(st.name)));
 	other = kmbox_test_open(name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(stat_id(fd), stat_id(other));
+	EXPECT_EQ(kmbox_test_id(fd), kmbox_test_id(other));
 	close(other);
 	EXPECT_EQ(0, kmbox_test_unlink(name));
 	EXPECT_EQ(-ENOENT, kmbox_test_open(name, 0));
@@ -658,7 +619,7 @@ TEST_F(mbox, name_any_byte)
 	ASSERT_GE(fd, 0);
 	other = kmbox_test_open(name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(stat_id(fd), stat_id(other));
+	EXPECT_EQ(kmbox_test_id(fd), kmbox_test_id(other));
 	close(other);
 
 	/* Names are compared as bytes: no case folding, no path rules. */
@@ -682,11 +643,9 @@ TEST_F(mbox, name_unmapped_efault)
 {
 	const char *p = kmbox_test_unmapped();
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	name_ops_expect(_metadata, p, -EFAULT, -EFAULT, -EFAULT);
-	p = (const char *)0xffffffff81000000UL;
-	if (sizeof(void *) < 8)
-		p = (const char *)0xc0000000UL;
+	p = kmbox_test_kernel_ptr();
 	name_ops_expect(_metadata, p, -EFAULT, -EFAULT, -EFAULT);
 }
 
@@ -695,7 +654,7 @@ TEST_F(mbox, name_guard_page_efault)
 {
 	char *p = kmbox_test_guarded(16);
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	memset(p, 'g', 16);
 	name_ops_expect(_metadata, p, -EFAULT, -EFAULT, -EFAULT);
 }
@@ -707,7 +666,7 @@ TEST_F(mbox, name_ends_at_guard_page)
 	char *p = kmbox_test_guarded(len);
 	int fd, other;
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	memcpy(p, self->name, len);
 	fd = kmbox_test_create(p, NULL, KMBOX_EXCL);
 	ASSERT_GE(fd, 0);

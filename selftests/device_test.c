@@ -39,7 +39,7 @@ TEST(node_matches_sysfs)
 
 	ASSERT_EQ(0, stat(KMBOX_DEV, &st));
 	f = fopen("/sys/class/misc/kmbox/dev", "r");
-	ASSERT_NE(NULL, f);
+	ASSERT_TRUE(f != NULL);
 	ASSERT_EQ(2, fscanf(f, "%u:%u", &maj, &min));
 	fclose(f);
 	ASSERT_EQ(major(st.st_rdev), maj);

@@ -10,77 +10,17 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
 #define MSG_SIZE	64
-#define MAX_KIDS	4
-#define BAD		200	/* exit code: unexpected result */
-
-static int rd(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int wr(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-/* 0 if @ret is @want, else the errno or BAD + 1. */
-static int verdict(int ret, int want)
-{
-	if (ret == want)
-		return 0;
-	return ret < 0 ? -ret : BAD + 1;
-}
-
-/* revents of a poll() that does not wait, or -errno. */
-static int revents(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, 0);
-
-	if (n < 0)
-		return -errno;
-	return n ? p.revents : 0;
-}
-
-/* Blocks SIGPIPE in the calling thread, so that it stays pending. */
-static int block_sigpipe(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	return pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-/* 1 if SIGPIPE was pending (and takes it), 0 if not, -1 on error. */
-static int take_sigpipe(void)
-{
-	struct timespec zero = { 0 };
-	sigset_t set, pend;
-
-	if (sigpending(&pend))
-		return -1;
-	if (!sigismember(&pend, SIGPIPE))
-		return 0;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	return sigtimedwait(&set, NULL, &zero) == SIGPIPE ? 1 : -1;
-}
+#define BAD		KMBOX_TEST_BAD
 
 FIXTURE(hup) {
 	char name[64];
 	struct kmbox_attr attr;
-	pid_t kids[MAX_KIDS];
+	struct kmbox_test_kids kids;
 };
 
 FIXTURE_SETUP(hup)
@@ -93,14 +33,7 @@ FIXTURE_SETUP(hup)
 
 FIXTURE_TEARDOWN(hup)
 {
-	int i;
-
-	for (i = 0; i < MAX_KIDS; i++) {
-		if (self->kids[i] > 0) {
-			kill(self->kids[i], SIGKILL);
-			waitpid(self->kids[i], NULL, 0);
-		}
-	}
+	kmbox_test_kill_kids(&self->kids);
 	kmbox_test_unlink(self->name);
 }
 
@@ -116,47 +49,20 @@ static int another(FIXTURE_DATA(hup) *self, __u32 flags)
 	return kmbox_test_open(self->name, flags | KMBOX_CLOEXEC);
 }
 
-static pid_t spawn(FIXTURE_DATA(hup) *self)
+/*
+ * Makes the mailbox and a descriptor of each role: the creator's gets
+ * role @first (with the other flags in it), then the other is opened.
+ */
+static void make_two(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(hup) *self, __u32 first, int *rcv, int *snd)
 {
-	pid_t pid;
-	int i;
+	int recv_first = first & KMBOX_RECV;
+	int *mine = recv_first ? rcv : snd, *other = recv_first ? snd : rcv;
 
-	for (i = 0; i < MAX_KIDS && self->kids[i]; i++)
-		;
-	if (i == MAX_KIDS)
-		return -1;
-	pid = fork();
-	if (pid > 0)
-		self->kids[i] = pid;
-	return pid;
-}
-
-static int reap(FIXTURE_DATA(hup) *self, pid_t pid)
-{
-	int i, status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	for (i = 0; i < MAX_KIDS; i++)
-		if (self->kids[i] == pid)
-			self->kids[i] = 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
-}
-
-/* Waits until @pid sleeps and STAT shows the expected sleepers. */
-static int sleeping(int fd, pid_t pid, unsigned int recvs, unsigned int sends)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_wait_sleeping(pid))
-		return -1;
-	if (kmbox_test_stat(fd, &st))
-		return -2;
-	if (st.blocked_receivers != recvs || st.blocked_senders != sends)
-		return -3;
-	return 0;
+	*mine = make(self, first);
+	ASSERT_GE(*mine, 0);
+	*other = another(self, recv_first ? KMBOX_SEND : KMBOX_RECV);
+	ASSERT_GE(*other, 0);
 }
 
 static int recv_dontwait(int fd)
@@ -168,15 +74,11 @@ static int recv_dontwait(int fd)
 
 TEST_F(hup, drain_then_eof)
 {
-	struct kmbox_msg m = { 0 };
 	struct kmbox_stat st;
 	char buf[MSG_SIZE];
 	int rcv, snd;
 
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
 	ASSERT_EQ(5, kmbox_test_send(snd, "first", 5, 0, 0));
 	ASSERT_EQ(6, kmbox_test_send(snd, "second", 6, 0, 0));
 	ASSERT_EQ(0, kmbox_test_send(snd, "", 0, 0, 0));
@@ -189,7 +91,7 @@ TEST_F(hup, drain_then_eof)
 	ASSERT_EQ(5, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(0, memcmp(buf, "first", 5));
 	ASSERT_EQ(6, kmbox_test_recv(rcv, buf, sizeof(buf), KMBOX_PEEK, NULL));
-	ASSERT_EQ(6, rd(rcv, buf, sizeof(buf)));
+	ASSERT_EQ(6, kmbox_test_read(rcv, buf, sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, "second", 6));
 	ASSERT_EQ(0, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 
@@ -199,13 +101,11 @@ TEST_F(hup, drain_then_eof)
 					  KMBOX_DONTWAIT, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_recv(rcv, buf, sizeof(buf),
 					  KMBOX_PEEK, NULL));
-	m.buf = (__u64)(unsigned long)buf;
-	m.len = sizeof(buf);
-	m.flags = KMBOX_TIMEOUT;
-	m.timeout_ns = 30 * 1000000000ull;
-	ASSERT_EQ(-EPIPE, kmbox_test_ioctl(rcv, KMBOX_IOC_RECV, &m));
-	ASSERT_EQ(0, rd(rcv, buf, sizeof(buf)));
-	ASSERT_EQ(0, rd(rcv, buf, sizeof(buf)));
+	ASSERT_EQ(-EPIPE, kmbox_test_timed(rcv, KMBOX_IOC_RECV, buf,
+					   sizeof(buf), KMBOX_TIMEOUT,
+					   30 * 1000000000ull, NULL));
+	ASSERT_EQ(0, kmbox_test_read(rcv, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_read(rcv, buf, sizeof(buf)));
 	close(rcv);
 }
 
@@ -215,13 +115,10 @@ TEST_F(hup, eof_beats_nonblock)
 	char buf[MSG_SIZE];
 	int rcv, snd;
 
-	rcv = make(self, KMBOX_RECV | KMBOX_NONBLOCK);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	ASSERT_EQ(-EAGAIN, rd(rcv, buf, sizeof(buf)));
+	make_two(_metadata, self, KMBOX_RECV | KMBOX_NONBLOCK, &rcv, &snd);
+	ASSERT_EQ(-EAGAIN, kmbox_test_read(rcv, buf, sizeof(buf)));
 	close(snd);
-	ASSERT_EQ(0, rd(rcv, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_read(rcv, buf, sizeof(buf)));
 	ASSERT_EQ(-EPIPE, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 	close(rcv);
 }
@@ -275,7 +172,7 @@ TEST_F(hup, no_eof_before_first_sender)
 	ASSERT_EQ(0, kmbox_test_stat(rcv, &st));
 	ASSERT_EQ(0, st.senders);
 	ASSERT_EQ(-EAGAIN, recv_dontwait(rcv));
-	ASSERT_EQ(0, revents(rcv, POLLIN));
+	ASSERT_EQ(0, kmbox_test_revents(rcv, POLLIN));
 	close(rcv);
 }
 
@@ -285,27 +182,27 @@ TEST_F(hup, sleeping_receivers_wake_at_eof)
 	int rcv, snd, i;
 	pid_t pid[3];
 
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
 	for (i = 0; i < 3; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0) {
 			char buf[MSG_SIZE];
+			int n;
 
 			close(snd);
 			if (i == 2)
-				_exit(verdict(rd(rcv, buf, sizeof(buf)), 0));
-			_exit(verdict(kmbox_test_recv(rcv, buf, sizeof(buf),
-						      0, NULL), -EPIPE));
+				n = kmbox_test_read(rcv, buf, sizeof(buf));
+			else
+				n = kmbox_test_recv(rcv, buf, sizeof(buf), 0,
+						    NULL);
+			_exit(kmbox_test_verdict(n, i == 2 ? 0 : -EPIPE));
 		}
-		ASSERT_EQ(0, sleeping(rcv, pid[i], i + 1, 0));
+		ASSERT_EQ(0, kmbox_test_sleeping(rcv, pid[i], i + 1, 0));
 	}
 	close(snd);
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, reap(self, pid[i]));
+		ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid[i], NULL));
 	}
 	close(rcv);
 }
@@ -315,25 +212,22 @@ TEST_F(hup, send_epipe_and_sigpipe)
 	struct kmbox_stat st;
 	int rcv, snd;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	ASSERT_EQ(1, kmbox_test_send(snd, "a", 1, 0, 0));
 	close(rcv);
 	ASSERT_EQ(0, kmbox_test_stat(snd, &st));
 	ASSERT_EQ(0, st.receivers);
 
-	ASSERT_EQ(0, block_sigpipe());
-	ASSERT_EQ(0, take_sigpipe());
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGPIPE));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(snd, "b", 1, 0, 0));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(snd, "b", 1, 0, KMBOX_DONTWAIT));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(snd, "b", 1, 0, KMBOX_NOSIGNAL));
-	ASSERT_EQ(0, take_sigpipe());
-	ASSERT_EQ(-EPIPE, wr(snd, "b", 1));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
+	ASSERT_EQ(-EPIPE, kmbox_test_write(snd, "b", 1));
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(0, kmbox_test_stat(snd, &st));
 	ASSERT_EQ(1, st.sent);
 	close(snd);
@@ -344,10 +238,7 @@ TEST_F(hup, epipe_beats_full)
 {
 	int rcv, snd, i;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(1, kmbox_test_send(snd, "f", 1, 0, KMBOX_DONTWAIT));
 	}
@@ -361,31 +252,28 @@ TEST_F(hup, epipe_beats_full)
 /* With SIGPIPE's default action the sender dies of it. */
 TEST_F(hup, sigpipe_default_kills)
 {
-	int rcv, snd;
+	int rcv, snd, n;
 	pid_t pid;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	close(rcv);
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		kmbox_test_send(snd, "x", 1, 0, 0);
 		_exit(BAD);
 	}
-	ASSERT_EQ(1000 + SIGPIPE, reap(self, pid));
+	ASSERT_EQ(1000 + SIGPIPE, kmbox_test_kids_reap(&self->kids, pid, NULL));
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
-		_exit(verdict(kmbox_test_send(snd, "x", 1, 0, KMBOX_NOSIGNAL),
-			      -EPIPE));
+		n = kmbox_test_send(snd, "x", 1, 0, KMBOX_NOSIGNAL);
+		_exit(kmbox_test_verdict(n, -EPIPE));
 	}
-	ASSERT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(snd);
 }
 
@@ -403,17 +291,14 @@ TEST_F(hup, sigpipe_to_calling_thread)
 	int rcv, snd;
 	void *ret;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	close(rcv);
-	ASSERT_EQ(0, block_sigpipe());
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGPIPE));
 	ASSERT_EQ(0, pthread_create(&thr, NULL, thread_send, &snd));
 	ASSERT_EQ(0, pthread_join(thr, &ret));
 	ASSERT_EQ(-EPIPE, (long)ret);
 	/* Pending on the thread, which is gone: not on the process. */
-	ASSERT_EQ(0, take_sigpipe());
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
 	close(snd);
 }
 
@@ -423,37 +308,36 @@ TEST_F(hup, sleeping_senders_wake_epipe)
 	int rcv, snd, i;
 	pid_t pid[2];
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(1, kmbox_test_send(snd, "f", 1, 0, 0));
 	}
 	for (i = 0; i < 2; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0) {
 			int n;
 
 			close(rcv);
-			if (i == 0)
-				_exit(verdict(kmbox_test_send(snd, "x", 1, 0,
-							      KMBOX_NOSIGNAL),
-					      -EPIPE));
+			if (i == 0) {
+				n = kmbox_test_send(snd, "x", 1, 0,
+						    KMBOX_NOSIGNAL);
+				_exit(kmbox_test_verdict(n, -EPIPE));
+			}
 			/* write(): EPIPE and SIGPIPE. */
-			if (block_sigpipe())
+			if (kmbox_test_block_signal(SIGPIPE))
 				_exit(BAD + 2);
-			n = wr(snd, "x", 1);
-			if (n == -EPIPE && take_sigpipe() != 1)
+			n = kmbox_test_write(snd, "x", 1);
+			if (n == -EPIPE &&
+			    kmbox_test_take_signal(SIGPIPE, NULL) != 1)
 				_exit(BAD + 3);
-			_exit(verdict(n, -EPIPE));
+			_exit(kmbox_test_verdict(n, -EPIPE));
 		}
-		ASSERT_EQ(0, sleeping(snd, pid[i], 0, i + 1));
+		ASSERT_EQ(0, kmbox_test_sleeping(snd, pid[i], 0, i + 1));
 	}
 	close(rcv);
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, reap(self, pid[i]));
+		ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid[i], NULL));
 	}
 	close(snd);
 }
@@ -469,7 +353,7 @@ TEST_F(hup, no_epipe_before_first_receiver)
 	ASSERT_EQ(1, kmbox_test_send(snd, "q", 1, 0, KMBOX_NOSIGNAL));
 	ASSERT_EQ(0, kmbox_test_stat(snd, &st));
 	ASSERT_EQ(1, st.msgs);
-	ASSERT_FALSE(revents(snd, POLLOUT) & POLLERR);
+	ASSERT_FALSE(kmbox_test_revents(snd, POLLOUT) & POLLERR);
 	close(snd);
 }
 
@@ -479,16 +363,13 @@ TEST_F(hup, new_sender_ends_eof)
 	char buf[MSG_SIZE];
 	int rcv, snd;
 
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
 	close(snd);
 	ASSERT_EQ(-EPIPE, recv_dontwait(rcv));
 	snd = another(self, KMBOX_SEND);
 	ASSERT_GE(snd, 0);
 	ASSERT_EQ(-EAGAIN, recv_dontwait(rcv));
-	ASSERT_FALSE(revents(rcv, POLLIN) & POLLHUP);
+	ASSERT_FALSE(kmbox_test_revents(rcv, POLLIN) & POLLHUP);
 	ASSERT_EQ(3, kmbox_test_send(snd, "new", 3, 0, 0));
 	ASSERT_EQ(3, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(0, memcmp(buf, "new", 3));
@@ -503,15 +384,12 @@ TEST_F(hup, new_receiver_ends_epipe)
 	char buf[MSG_SIZE];
 	int rcv, snd;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	close(rcv);
 	ASSERT_EQ(-EPIPE, kmbox_test_send(snd, "x", 1, 0, KMBOX_NOSIGNAL));
 	rcv = another(self, KMBOX_RECV);
 	ASSERT_GE(rcv, 0);
-	ASSERT_FALSE(revents(snd, POLLOUT) & POLLERR);
+	ASSERT_FALSE(kmbox_test_revents(snd, POLLOUT) & POLLERR);
 	ASSERT_EQ(3, kmbox_test_send(snd, "new", 3, 0, KMBOX_NOSIGNAL));
 	ASSERT_EQ(3, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(0, memcmp(buf, "new", 3));
@@ -526,24 +404,22 @@ TEST_F(hup, without_flag_nothing_ends)
 	int rcv, snd;
 
 	self->attr.flags = 0;
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
 	ASSERT_EQ(1, kmbox_test_send(snd, "a", 1, 0, 0));
 	close(snd);
 	ASSERT_EQ(1, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(-EAGAIN, recv_dontwait(rcv));
-	ASSERT_EQ(0, revents(rcv, POLLIN));
+	ASSERT_EQ(0, kmbox_test_revents(rcv, POLLIN));
 
 	snd = another(self, KMBOX_SEND);
 	ASSERT_GE(snd, 0);
 	close(rcv);
-	ASSERT_EQ(0, block_sigpipe());
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGPIPE));
 	ASSERT_EQ(1, kmbox_test_send(snd, "b", 1, 0, 0));
-	ASSERT_EQ(1, wr(snd, "c", 1));
-	ASSERT_EQ(0, take_sigpipe());
-	ASSERT_EQ(POLLOUT | POLLWRNORM, revents(snd, POLLOUT | POLLWRNORM));
+	ASSERT_EQ(1, kmbox_test_write(snd, "c", 1));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
+	ASSERT_EQ(POLLOUT | POLLWRNORM,
+		  kmbox_test_revents(snd, POLLOUT | POLLWRNORM));
 	close(snd);
 }
 
@@ -553,17 +429,15 @@ TEST_F(hup, poll_hup_when_drained)
 	char buf[MSG_SIZE];
 	int rcv, snd;
 
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	ASSERT_EQ(0, revents(rcv, POLLIN));
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
+	ASSERT_EQ(0, kmbox_test_revents(rcv, POLLIN));
 	ASSERT_EQ(1, kmbox_test_send(snd, "m", 1, 0, 0));
 	close(snd);
 	/* A message is still there: readable, not hung up yet. */
-	ASSERT_EQ(POLLIN | POLLRDNORM, revents(rcv, POLLIN | POLLRDNORM));
+	ASSERT_EQ(POLLIN | POLLRDNORM,
+		  kmbox_test_revents(rcv, POLLIN | POLLRDNORM));
 	ASSERT_EQ(1, kmbox_test_recv(rcv, buf, sizeof(buf), 0, NULL));
-	ASSERT_EQ(POLLHUP, revents(rcv, POLLIN | POLLRDNORM));
+	ASSERT_EQ(POLLHUP, kmbox_test_revents(rcv, POLLIN | POLLRDNORM));
 	close(rcv);
 }
 
@@ -572,14 +446,11 @@ TEST_F(hup, poll_err_without_receivers)
 {
 	int rcv, snd;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	ASSERT_EQ(POLLOUT, revents(snd, POLLOUT));
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
+	ASSERT_EQ(POLLOUT, kmbox_test_revents(snd, POLLOUT));
 	close(rcv);
-	ASSERT_TRUE(revents(snd, POLLOUT) & POLLERR);
-	ASSERT_FALSE(revents(snd, POLLOUT) & POLLHUP);
+	ASSERT_TRUE(kmbox_test_revents(snd, POLLOUT) & POLLERR);
+	ASSERT_FALSE(kmbox_test_revents(snd, POLLOUT) & POLLHUP);
 	close(snd);
 }
 
@@ -589,23 +460,19 @@ TEST_F(hup, sleeping_poll_wakes_on_hangup)
 	int rcv, snd;
 	pid_t pid;
 
-	rcv = make(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
-	snd = another(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	pid = spawn(self);
+	make_two(_metadata, self, KMBOX_RECV, &rcv, &snd);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct pollfd p = { .fd = rcv, .events = POLLIN };
+		int n;
 
 		close(snd);
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents == POLLHUP ? 0 : BAD + 2);
+		n = kmbox_test_poll(rcv, POLLIN, 30000);
+		_exit(n <= 0 ? BAD + 1 : n == POLLHUP ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
 	close(snd);
-	ASSERT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(rcv);
 }
 
@@ -615,26 +482,22 @@ TEST_F(hup, sleeping_poll_wakes_on_receiver_loss)
 	int rcv, snd, i;
 	pid_t pid;
 
-	snd = make(self, KMBOX_SEND);
-	ASSERT_GE(snd, 0);
-	rcv = another(self, KMBOX_RECV);
-	ASSERT_GE(rcv, 0);
+	make_two(_metadata, self, KMBOX_SEND, &rcv, &snd);
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(1, kmbox_test_send(snd, "f", 1, 0, 0));
 	}
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct pollfd p = { .fd = snd, .events = POLLOUT };
+		int n;
 
 		close(rcv);
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents & POLLERR ? 0 : BAD + 2);
+		n = kmbox_test_poll(snd, POLLOUT, 30000);
+		_exit(n <= 0 ? BAD + 1 : n & POLLERR ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
 	close(rcv);
-	ASSERT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(snd);
 }
 

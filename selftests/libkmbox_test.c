@@ -24,23 +24,6 @@
 /* An ordinary open file that is not a mailbox. */
 #define NOT_A_MAILBOX	"/dev/null"
 
-/* Read a kmbox module parameter; -1 if it cannot be read. */
-static long long module_param(const char *name)
-{
-	char path[128];
-	long long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/kmbox/parameters/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
-}
-
 /* Run @fn(@arg) in a child; its exit status, or -1 if it did not exit. */
 static int in_child(int (*fn)(void *), void *arg)
 {
@@ -616,8 +599,8 @@ TEST_F(lib, shutdown)
 
 TEST_F(lib, getattr)
 {
-	long long def_msgs = module_param("default_max_msgs");
-	long long def_size = module_param("default_msg_size");
+	long long def_msgs = kmbox_test_param_read("default_max_msgs");
+	long long def_size = kmbox_test_param_read("default_msg_size");
 	struct kmbox_attr attr = {
 		.max_msgs = 3, .max_msg_size = 100, .max_bytes = 200,
 		.mode = 0640, .flags = KMBOX_ATTR_HANGUP,
@@ -724,8 +707,9 @@ TEST_F(lib, setattr)
 	ASSERT_EQ(-EFAULT, LIBERR(kmbox_setattr(fd, NULL)));
 	ASSERT_EQ(-EBADF, LIBERR(kmbox_setattr(BAD_FD, &got)));
 
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
 		ASSERT_EQ(EPERM, in_child(setattr_as_nobody, &fd));
+	}
 	close(fd);
 }
 
@@ -771,8 +755,9 @@ TEST_F(lib, stat)
 	ASSERT_EQ(KMBOX_STATE_NAMED, st.state);
 	ASSERT_EQ(0, st.pad);
 	ASSERT_EQ(0, st.region_size);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(0, st.reserved[i]);
+	}
 	ASSERT_STREQ(name, st.name);
 
 	close(sfd);

@@ -16,27 +16,6 @@
 
 #define PROC_LIST "/proc/driver/kmbox"
 
-/* In a child process: report a failed check and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# %s:%d: child: check failed: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 /* How many mailboxes /proc/driver/kmbox lists, or -1. */
 static int count_mailboxes(void)
 {
@@ -77,13 +56,6 @@ static int listed(__u64 id)
 	return found;
 }
 
-static __u64 stat_id(int fd)
-{
-	struct kmbox_stat st;
-
-	return kmbox_test_stat(fd, &st) ? ~0ull : st.id;
-}
-
 static int put(int fd, const char *s)
 {
 	return kmbox_test_send(fd, s, strlen(s), 0, KMBOX_DONTWAIT);
@@ -99,44 +71,12 @@ static int get(int fd, char *buf, size_t size, __u32 flags)
 	return ret;
 }
 
-/* Send @fd and @data over socket @sock with SCM_RIGHTS; 0 or -errno. */
-static int send_fd(int sock, int fd, const void *data, size_t len)
-{
-	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == (ssize_t)len ? 0 : -errno;
-}
-
-/* Receive a descriptor and @len bytes of data; the fd or -errno. */
+/* Receives a descriptor and @len bytes of data; the fd or -errno. */
 static int recv_fd(int sock, void *data, size_t len)
 {
-	char ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = data, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	struct cmsghdr *cm;
-	int fd;
+	int fd, n = kmbox_test_recv_fds(sock, &fd, 1, data, len);
 
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != (ssize_t)len)
-		return -EIO;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EIO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return n == 1 ? fd : n < 0 ? n : -EIO;
 }
 
 FIXTURE(life) {
@@ -152,10 +92,7 @@ FIXTURE_SETUP(life)
 
 FIXTURE_TEARDOWN(life)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	kmbox_test_kill(&self->child);
 }
 
 /* A child gets what the parent sent, and the parent the child's reply. */
@@ -174,7 +111,7 @@ TEST_F(life, shared_by_fork)
 		CHILD_CHECK(put(fd, "reply") == 5);
 		_exit(0);
 	}
-	ASSERT_EQ(0, reap(self->child));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	ASSERT_EQ(5, get(fd, buf, sizeof(buf), KMBOX_DONTWAIT));
 	EXPECT_STREQ("reply", buf);
@@ -198,7 +135,7 @@ TEST_F(life, shared_by_scm_rights)
 		close(sv[0]);
 		got = recv_fd(sv[1], &id, sizeof(id));
 		CHILD_CHECK(got >= 0);
-		CHILD_CHECK(stat_id(got) == id);
+		CHILD_CHECK(kmbox_test_id(got) == id);
 		CHILD_CHECK(get(got, buf, sizeof(buf), KMBOX_DONTWAIT) == 4);
 		CHILD_CHECK(!strcmp(buf, "ping"));
 		CHILD_CHECK(put(got, "pong") == 4);
@@ -209,9 +146,9 @@ TEST_F(life, shared_by_scm_rights)
 	fd = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(4, put(fd, "ping"));
-	id = stat_id(fd);
-	ASSERT_EQ(0, send_fd(sv[0], fd, &id, sizeof(id)));
-	ASSERT_EQ(0, reap(self->child));
+	id = kmbox_test_id(fd);
+	ASSERT_EQ(0, kmbox_test_send_fds(sv[0], &fd, 1, &id, sizeof(id)));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	ASSERT_EQ(4, get(fd, buf, sizeof(buf), KMBOX_DONTWAIT));
 	EXPECT_STREQ("pong", buf);
@@ -235,7 +172,7 @@ TEST_F(life, lives_with_dup)
 	EXPECT_STREQ("dup", buf);
 	other = kmbox_test_open(self->name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(stat_id(d), stat_id(other));
+	EXPECT_EQ(kmbox_test_id(d), kmbox_test_id(other));
 	close(other);
 	close(d);
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
@@ -250,7 +187,7 @@ TEST_F(life, lives_with_child)
 
 	fd = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
 	ASSERT_GE(fd, 0);
-	id = stat_id(fd);
+	id = kmbox_test_id(fd);
 	ASSERT_EQ(4, put(fd, "kept"));
 	ASSERT_EQ(0, pipe(go));
 	self->child = fork();
@@ -266,7 +203,7 @@ TEST_F(life, lives_with_child)
 
 	other = kmbox_test_open(self->name, 0);
 	ASSERT_GE(other, 0);
-	EXPECT_EQ(id, stat_id(other));
+	EXPECT_EQ(id, kmbox_test_id(other));
 	ASSERT_EQ(4, get(other, buf, sizeof(buf), KMBOX_DONTWAIT));
 	EXPECT_STREQ("kept", buf);
 	close(other);
@@ -274,10 +211,31 @@ TEST_F(life, lives_with_child)
 
 	/* The child's exit closes the last descriptor. */
 	close(go[1]);
-	ASSERT_EQ(0, reap(self->child));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
 	EXPECT_EQ(0, listed(id));
+}
+
+/*
+ * Makes the named mailbox with message @msg queued, sends its descriptor
+ * and its id over a new socket pair @sv and closes it: only the socket
+ * holds it now.  Returns the id.
+ */
+static __u64 put_in_flight(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(life) *self, int *sv, const char *msg)
+{
+	__u64 id;
+	int fd;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	fd = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((int)strlen(msg), put(fd, msg));
+	id = kmbox_test_id(fd);
+	ASSERT_EQ(0, kmbox_test_send_fds(sv[0], &fd, 1, &id, sizeof(id)));
+	close(fd);
+	return id;
 }
 
 /* A descriptor in flight in a socket keeps the mailbox too. */
@@ -287,15 +245,7 @@ TEST_F(life, lives_in_flight)
 	char buf[64];
 	__u64 id, id2;
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
-	fd = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(6, put(fd, "flight"));
-	id = stat_id(fd);
-	ASSERT_EQ(0, send_fd(sv[0], fd, &id, sizeof(id)));
-	close(fd);
-
-	/* Only the socket holds it now. */
+	id = put_in_flight(_metadata, self, sv, "flight");
 	EXPECT_EQ(1, listed(id));
 	fd = kmbox_test_open(self->name, 0);
 	ASSERT_GE(fd, 0);
@@ -304,7 +254,7 @@ TEST_F(life, lives_in_flight)
 	got = recv_fd(sv[1], &id2, sizeof(id2));
 	ASSERT_GE(got, 0);
 	EXPECT_EQ(id, id2);
-	EXPECT_EQ(id, stat_id(got));
+	EXPECT_EQ(id, kmbox_test_id(got));
 	ASSERT_EQ(6, get(got, buf, sizeof(buf), KMBOX_DONTWAIT));
 	EXPECT_STREQ("flight", buf);
 	close(got);
@@ -317,16 +267,10 @@ TEST_F(life, lives_in_flight)
 /* A socket closed with a descriptor still in flight drops it. */
 TEST_F(life, dropped_in_flight)
 {
-	int sv[2], fd;
+	int sv[2];
 	__u64 id;
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
-	fd = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(4, put(fd, "lost"));
-	id = stat_id(fd);
-	ASSERT_EQ(0, send_fd(sv[0], fd, &id, sizeof(id)));
-	close(fd);
+	id = put_in_flight(_metadata, self, sv, "lost");
 	close(sv[0]);
 	close(sv[1]);
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
@@ -353,7 +297,7 @@ TEST_F(life, killed_process_leaks_nothing)
 		CHILD_CHECK(fd >= 0 && r >= 0);
 		for (i = 0; i < 10; i++)
 			CHILD_CHECK(put(fd, "queued") == 6);
-		id = stat_id(fd);
+		id = kmbox_test_id(fd);
 		CHILD_CHECK(write(ready[1], &id, sizeof(id)) == sizeof(id));
 		/* Hold it all until killed. */
 		for (;;)
@@ -365,7 +309,7 @@ TEST_F(life, killed_process_leaks_nothing)
 	EXPECT_EQ(1, listed(id));
 	EXPECT_EQ(before + 1, count_mailboxes());
 	ASSERT_EQ(0, kill(self->child, SIGKILL));
-	ASSERT_EQ(128 + SIGKILL, reap(self->child));
+	ASSERT_EQ(128 + SIGKILL, kmbox_test_reap(self->child));
 	self->child = 0;
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, 0));
 	EXPECT_EQ(0, listed(id));
@@ -388,7 +332,7 @@ TEST_F(life, killed_sleeper)
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->child));
 	ASSERT_EQ(0, kill(self->child, SIGKILL));
-	ASSERT_EQ(128 + SIGKILL, reap(self->child));
+	ASSERT_EQ(128 + SIGKILL, kmbox_test_reap(self->child));
 	self->child = 0;
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(0, st.blocked_receivers);

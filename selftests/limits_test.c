@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/capability.h>
@@ -20,68 +19,11 @@
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
-#define PARAM_DIR	"/sys/module/kmbox/parameters/"
 #define USER		65534
 #define USER_GROUP	65534
 #define USER2		65533
 #define USER2_GROUP	65533
 #define MAX_HOLDERS	16
-
-/* In a child process: report a failed check and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# %s:%d: child: check failed: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* Value of module parameter @name, or -1 if it cannot be read. */
-static long long param_read(const char *name)
-{
-	char path[128], buf[64];
-	int fd, n;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtoll(buf, NULL, 0);
-}
-
-/* Set module parameter @name; 0 or -errno. */
-static int param_write(const char *name, long long val)
-{
-	char path[128], buf[32];
-	int fd, n, ret = 0;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%lld\n", val);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
 
 /* In a child: drop root for @uid, with no capability left. */
 static void become(uid_t uid, gid_t gid)
@@ -89,33 +31,6 @@ static void become(uid_t uid, gid_t gid)
 	CHILD_CHECK(setgroups(0, NULL) == 0);
 	CHILD_CHECK(setresgid(gid, gid, gid) == 0);
 	CHILD_CHECK(setresuid(uid, uid, uid) == 0);
-}
-
-static int caps_get(__u64 *eff, __u64 *perm)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	*eff = data[0].effective | (__u64)data[1].effective << 32;
-	*perm = data[0].permitted | (__u64)data[1].permitted << 32;
-	return 0;
-}
-
-static int caps_set(__u64 eff, __u64 perm)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {
-		{ .effective = eff, .permitted = perm },
-		{ .effective = eff >> 32, .permitted = perm >> 32 },
-	};
-
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 /* An anonymous mailbox of @max_bytes (0: the default); fd or -errno. */
@@ -144,7 +59,7 @@ static int run_as(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
 		fn(arg);
 		_exit(0);
 	}
-	return reap(pid);
+	return kmbox_test_reap(pid);
 }
 
 /* In a child as the user: CREATE an anonymous mailbox; exit with -ret. */
@@ -162,7 +77,7 @@ static int try_create_as(uid_t uid, gid_t gid, __u64 max_bytes)
 		fd = create_bytes(max_bytes);
 		_exit(fd < 0 ? -fd : 0);
 	}
-	status = reap(pid);
+	status = kmbox_test_reap(pid);
 	return status < 0 ? 1000 : -status;
 }
 
@@ -191,8 +106,8 @@ FIXTURE_SETUP(limits)
 	 */
 	if (geteuid() != 0)
 		SKIP(_exit(255), "needs root to change the limits and users");
-	self->count = param_read("mailboxes_per_user");
-	self->bytes = param_read("bytes_per_user");
+	self->count = kmbox_test_param_read("mailboxes_per_user");
+	self->bytes = kmbox_test_param_read("bytes_per_user");
 	ASSERT_GT(self->count, 0);
 	ASSERT_GT(self->bytes, 0);
 	ASSERT_EQ(0, pipe(self->h.release));
@@ -205,15 +120,15 @@ FIXTURE_TEARDOWN(limits)
 	if (self->h.release[1] >= 0)
 		close(self->h.release[1]);
 	for (i = 0; i < self->h.n; i++) {
-		if (reap(self->h.pids[i]) != 0)
+		if (kmbox_test_reap(self->h.pids[i]) != 0)
 			TH_LOG("holder %d failed", i);
 	}
 	if (self->h.release[0] >= 0)
 		close(self->h.release[0]);
 	if (self->count > 0)
-		param_write("mailboxes_per_user", self->count);
+		kmbox_test_param_write("mailboxes_per_user", self->count);
 	if (self->bytes > 0)
-		param_write("bytes_per_user", self->bytes);
+		kmbox_test_param_write("bytes_per_user", self->bytes);
 }
 
 /*
@@ -271,7 +186,7 @@ static int release(struct holders *h)
 	close(h->release[1]);
 	h->release[1] = -1;
 	for (i = 0; i < h->n; i++)
-		if (reap(h->pids[i]) != 0)
+		if (kmbox_test_reap(h->pids[i]) != 0)
 			ret = -1;
 	h->n = 0;
 	return ret;
@@ -281,7 +196,7 @@ TEST_F(limits, count_enospc)
 {
 	int err;
 
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 3));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 3));
 	ASSERT_EQ(3, hold(&self->h, USER, USER_GROUP, 4, 0, &err));
 	EXPECT_EQ(-ENOSPC, err);
 	EXPECT_EQ(-ENOSPC, try_create_as(USER, USER_GROUP, 0));
@@ -336,7 +251,7 @@ TEST_F(limits, count_named_and_release)
 		.name = kmbox_test_name(name, sizeof(name), "limits"),
 	};
 
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 2));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 2));
 	EXPECT_EQ(0, run_as(USER, USER_GROUP, count_named, &arg));
 }
 
@@ -347,9 +262,9 @@ TEST_F(limits, count_lowered_below_usage)
 
 	ASSERT_EQ(3, hold(&self->h, USER, USER_GROUP, 3, 0, &err));
 	EXPECT_EQ(0, err);
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 1));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 1));
 	EXPECT_EQ(-ENOSPC, try_create_as(USER, USER_GROUP, 0));
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 4));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 4));
 	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
 	ASSERT_EQ(0, release(&self->h));
 }
@@ -359,7 +274,7 @@ TEST_F(limits, children_share_count)
 {
 	int i, err, made;
 
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 4));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 4));
 	for (i = 0; i < 6; i++) {
 		made = hold(&self->h, USER, USER_GROUP, 1, 0, &err);
 		if (i < 4) {
@@ -383,7 +298,7 @@ TEST_F(limits, racing_children_share_count)
 	pid_t pids[RACERS];
 	char c;
 
-	ASSERT_EQ(0, param_write("mailboxes_per_user", LIMIT));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", LIMIT));
 	ASSERT_EQ(0, pipe(gate));
 	ASSERT_EQ(0, pipe(res));
 	fflush(stderr);
@@ -410,57 +325,16 @@ TEST_F(limits, racing_children_share_count)
 	close(gate[1]);
 	for (i = 0; i < RACERS; i++) {
 		ASSERT_EQ(sizeof(r), read(res[0], &r, sizeof(r)));
-		if (r == 0)
+		if (r == 0) {
 			made++;
-		else
+		} else {
 			EXPECT_EQ(-ENOSPC, r);
+		}
 	}
 	close(res[0]);
 	EXPECT_EQ(LIMIT, made);
 	ASSERT_EQ(0, release(&self->h));
 	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
-}
-
-/* Send @n descriptors over socket @sock with SCM_RIGHTS; 0 or -errno. */
-static int send_fds(int sock, const int *fds, int n)
-{
-	char ctl[CMSG_SPACE(4 * sizeof(int))] = { 0 };
-	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
-}
-
-/* Receive up to 4 descriptors; how many, or -errno. */
-static int recv_fds(int sock, int *fds)
-{
-	char ctl[CMSG_SPACE(4 * sizeof(int))];
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	struct cmsghdr *cm;
-	int n;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return 0;
-	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
-	return n;
 }
 
 /*
@@ -473,7 +347,7 @@ TEST_F(limits, passed_fds_still_count)
 	pid_t pid;
 	char c;
 
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 3));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 3));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	fflush(stderr);
 	pid = fork();
@@ -485,7 +359,7 @@ TEST_F(limits, passed_fds_still_count)
 			fds[i] = kmbox_test_create(NULL, NULL, 0);
 			CHILD_CHECK(fds[i] >= 0);
 		}
-		CHILD_CHECK(send_fds(sv[1], fds, 3) == 0);
+		CHILD_CHECK(kmbox_test_send_fds(sv[1], fds, 3, "f", 1) == 0);
 		for (i = 0; i < 3; i++)
 			close(fds[i]);
 		/* Wait until the parent has them, then try again. */
@@ -499,14 +373,14 @@ TEST_F(limits, passed_fds_still_count)
 		_exit(0);
 	}
 	close(sv[1]);
-	n = recv_fds(sv[0], got);
+	n = kmbox_test_recv_fds(sv[0], got, ARRAY_SIZE(got), &c, 1);
 	ASSERT_EQ(3, n);
 	ASSERT_EQ(1, write(sv[0], "g", 1));
 	ASSERT_EQ(1, read(sv[0], &c, 1));
 	for (i = 0; i < n; i++)
 		close(got[i]);
 	ASSERT_EQ(1, write(sv[0], "g", 1));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, kmbox_test_reap(pid));
 	close(sv[0]);
 }
 
@@ -514,7 +388,7 @@ TEST_F(limits, bytes_enomem)
 {
 	int err;
 
-	ASSERT_EQ(0, param_write("bytes_per_user", 100000));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000));
 	ASSERT_EQ(2, hold(&self->h, USER, USER_GROUP, 3, 40000, &err));
 	EXPECT_EQ(-ENOMEM, err);
 	/* Up to the limit exactly. */
@@ -531,13 +405,13 @@ TEST_F(limits, bytes_enomem)
 /* The default capacity is charged in full too (128 * 8192). */
 TEST_F(limits, bytes_default_capacity)
 {
-	long long def = param_read("default_max_msgs") *
-			param_read("default_msg_size");
+	long long def = kmbox_test_param_read("default_max_msgs") *
+			kmbox_test_param_read("default_msg_size");
 
 	ASSERT_GT(def, 0);
-	ASSERT_EQ(0, param_write("bytes_per_user", def - 1));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", def - 1));
 	EXPECT_EQ(-ENOMEM, try_create_as(USER, USER_GROUP, 0));
-	ASSERT_EQ(0, param_write("bytes_per_user", def));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", def));
 	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 0));
 }
 
@@ -582,7 +456,7 @@ static void set_attr_charge(void *arg)
 
 TEST_F(limits, set_attr_grow_enomem)
 {
-	ASSERT_EQ(0, param_write("bytes_per_user", 100000));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000));
 	EXPECT_EQ(0, run_as(USER, USER_GROUP, set_attr_charge, NULL));
 }
 
@@ -595,25 +469,27 @@ static void root_limits(void *arg)
 	__u64 eff = 0, perm = 0;
 	int fds[4], i;
 
-	CHILD_CHECK(caps_get(&eff, &perm) == 0);
-	CHILD_CHECK(caps_set(eff & ~(1ull << CAP_SYS_RESOURCE), perm) == 0);
+	CHILD_CHECK(kmbox_test_caps_get(&eff, &perm) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff & ~(1ull << CAP_SYS_RESOURCE),
+					perm) == 0);
 	for (i = 0; i < 2; i++) {
 		fds[i] = kmbox_test_create(NULL, NULL, 0);
 		CHILD_CHECK(fds[i] >= 0);
 	}
 	CHILD_CHECK(kmbox_test_create(NULL, NULL, 0) == -ENOSPC);
 
-	CHILD_CHECK(caps_set(eff, perm) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff, perm) == 0);
 	for (i = 2; i < 4; i++) {
 		fds[i] = kmbox_test_create(NULL, NULL, 0);
 		CHILD_CHECK(fds[i] >= 0);
 	}
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
-	CHILD_CHECK(param_write("bytes_per_user", 1000) == 0);
-	CHILD_CHECK(caps_set(eff & ~(1ull << CAP_SYS_RESOURCE), perm) == 0);
+	CHILD_CHECK(kmbox_test_param_write("bytes_per_user", 1000) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff & ~(1ull << CAP_SYS_RESOURCE),
+					perm) == 0);
 	CHILD_CHECK(create_bytes(1001) == -ENOMEM);
-	CHILD_CHECK(caps_set(eff, perm) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff, perm) == 0);
 	fds[0] = create_bytes(1001);
 	CHILD_CHECK(fds[0] >= 0);
 	close(fds[0]);
@@ -621,7 +497,7 @@ static void root_limits(void *arg)
 
 TEST_F(limits, cap_sys_resource_bypasses)
 {
-	ASSERT_EQ(0, param_write("mailboxes_per_user", 2));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 2));
 	EXPECT_EQ(0, run_as(0, 0, root_limits, NULL));
 }
 

@@ -246,24 +246,10 @@ FIXTURE_TEARDOWN(run)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(self->kids); i++) {
-		if (self->kids[i] > 0) {
-			kill(self->kids[i], SIGKILL);
-			waitpid(self->kids[i], NULL, 0);
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(self->kids); i++)
+		kmbox_test_kill(&self->kids[i]);
 	close(self->fd);
 	munmap(self->b, sizeof(*self->b));
-}
-
-static int reap(pid_t *pid)
-{
-	int status;
-
-	if (waitpid(*pid, &status, 0) != *pid)
-		return -1;
-	*pid = 0;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
 
 TEST_F_TIMEOUT(run, processes, 100)
@@ -293,11 +279,11 @@ TEST_F_TIMEOUT(run, processes, 100)
 		self->kids[i] = pid;
 	}
 	for (i = 0; i < PRODUCERS; i++) {
-		ASSERT_EQ(0, reap(&self->kids[i]));
+		ASSERT_EQ(0, kmbox_test_reap_kid(&self->kids[i]));
 	}
 	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, KMBOX_IOC_SHUTDOWN, NULL));
 	for (i = 0; i < CONSUMERS; i++) {
-		ASSERT_EQ(0, reap(&self->kids[PRODUCERS + i]));
+		ASSERT_EQ(0, kmbox_test_reap_kid(&self->kids[PRODUCERS + i]));
 	}
 	check(_metadata, b, PER_PRODUCER, kmbox_test_now_ns() - start);
 	mailbox_figures(_metadata, self->fd, TOTAL);

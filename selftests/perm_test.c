@@ -12,7 +12,6 @@
 #include <grp.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/capability.h>
@@ -48,33 +47,6 @@ struct req {
 /* Codes a child exits with when it cannot become the user. */
 #define CHILD_SETUP_FAILED	200
 
-static int caps_get(__u64 *eff, __u64 *perm)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	*eff = data[0].effective | (__u64)data[1].effective << 32;
-	*perm = data[0].permitted | (__u64)data[1].permitted << 32;
-	return 0;
-}
-
-static int caps_set(__u64 eff, __u64 perm)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {
-		{ .effective = eff, .permitted = perm },
-		{ .effective = eff >> 32, .permitted = perm >> 32 },
-	};
-
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
 /* In the child: become @r's user. */
 static int become(const struct req *r)
 {
@@ -88,11 +60,11 @@ static int become(const struct req *r)
 	    setresuid(r->uid, r->uid, r->uid))
 		return -1;
 	if (r->set_caps) {
-		if (caps_get(&eff, &perm))
+		if (kmbox_test_caps_get(&eff, &perm))
 			return -1;
 		if ((r->caps & perm) != r->caps)
 			return -1;
-		if (caps_set(r->caps, r->caps))
+		if (kmbox_test_caps_set(r->caps, r->caps))
 			return -1;
 	}
 	return 0;
@@ -181,18 +153,6 @@ static int set_mode_as(uid_t uid, gid_t gid, int fd, __u32 mode)
 	return run(&r);
 }
 
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 /* Make a mailbox owned by @uid:@gid: create it with that fsuid/fsgid. */
 static int create_owned(const char *name, uid_t uid, gid_t gid, __u32 mode)
 {
@@ -231,10 +191,7 @@ FIXTURE_SETUP(perm)
 
 FIXTURE_TEARDOWN(perm)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	kmbox_test_kill(&self->child);
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -375,7 +332,7 @@ TEST_F(perm, root_without_sys_admin_eperm)
 
 	self->fd = create_owned(self->name, OWNER, GROUP, 0600);
 	ASSERT_GE(self->fd, 0);
-	ASSERT_EQ(0, caps_get(&eff, &perm));
+	ASSERT_EQ(0, kmbox_test_caps_get(&eff, &perm));
 	r.caps = perm & ~CAP(CAP_SYS_ADMIN);
 	r.name = self->name;
 	r.op = OP_UNLINK;
@@ -494,7 +451,7 @@ TEST_F(perm, open_fd_survives_mode_change)
 	EXPECT_EQ(-EACCES, open_as(OTHER, OTHER_GROUP, self->name,
 				   KMBOX_SEND));
 	ASSERT_EQ(1, write(go[1], &c, 1));
-	EXPECT_EQ(0, reap(self->child));
+	EXPECT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	c = 0;
 	EXPECT_EQ(1, kmbox_test_recv(self->fd, &c, 1, KMBOX_DONTWAIT, NULL));
@@ -530,7 +487,7 @@ TEST_F(perm, dac_override_capability)
 
 	self->fd = create_owned(self->name, OWNER, GROUP, 0600);
 	ASSERT_GE(self->fd, 0);
-	ASSERT_EQ(0, caps_get(&eff, &perm));
+	ASSERT_EQ(0, kmbox_test_caps_get(&eff, &perm));
 	r.name = self->name;
 
 	/* Root without the DAC capabilities is refused... */
@@ -591,7 +548,7 @@ TEST_F(perm, owner_of_unprivileged_creation)
 
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, st);
+	ASSERT_TRUE(st != MAP_FAILED);
 	self->child = fork();
 	ASSERT_GE(self->child, 0);
 	if (self->child == 0) {

@@ -11,28 +11,16 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
 #define MSG_SIZE	100
 #define MAX_MSGS	2
-#define BAD		200	/* exit code: unexpected result */
+#define BAD		KMBOX_TEST_BAD
 
 #define IN		(POLLIN | POLLRDNORM)
 #define OUT		(POLLOUT | POLLWRNORM)
-
-/* revents of a poll() that does not wait for @events, or -errno. */
-static int revents(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, 0);
-
-	if (n < 0)
-		return -errno;
-	return n ? p.revents : 0;
-}
 
 /* epoll_wait() without waiting: the number of events, or -errno. */
 static int ready(int epfd, __u32 *events)
@@ -54,30 +42,6 @@ static int watch(int epfd, int fd, __u32 events)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Blocks @sig; 1 if it was pending (and takes it), 0 if not. */
-static int take_signal(int sig, siginfo_t *info)
-{
-	struct timespec zero = { 0 };
-	sigset_t set;
-	int n;
-
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	n = sigtimedwait(&set, info, &zero);
-	if (n == sig)
-		return 1;
-	return n < 0 && errno == EAGAIN ? 0 : -1;
-}
-
-static int block_signal(int sig)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	return sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
 static int recv1(int fd)
 {
 	char buf[MSG_SIZE];
@@ -93,47 +57,16 @@ FIXTURE(mb) {
 
 FIXTURE_SETUP(mb)
 {
-	struct kmbox_attr attr = {
-		.max_msgs = MAX_MSGS,
-		.max_msg_size = MSG_SIZE,
-	};
-
-	self->rw = self->snd = self->rcv = -1;
 	kmbox_test_name(self->name, sizeof(self->name), "poll");
-	self->rw = kmbox_test_create(self->name, &attr,
-				     KMBOX_EXCL | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rw, 0);
-	self->snd = kmbox_test_open(self->name, KMBOX_SEND | KMBOX_CLOEXEC);
-	ASSERT_GE(self->snd, 0);
-	self->rcv = kmbox_test_open(self->name, KMBOX_RECV | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rcv, 0);
+	ASSERT_EQ(0, kmbox_test_open3(self->name, MAX_MSGS, MSG_SIZE,
+				      &self->rw, &self->snd, &self->rcv));
 	ASSERT_EQ(0, kmbox_test_unlink(self->name));
 }
 
 FIXTURE_TEARDOWN(mb)
 {
-	if (self->kid > 0) {
-		kill(self->kid, SIGKILL);
-		waitpid(self->kid, NULL, 0);
-	}
-	if (self->rw >= 0)
-		close(self->rw);
-	if (self->snd >= 0)
-		close(self->snd);
-	if (self->rcv >= 0)
-		close(self->rcv);
-}
-
-static int reap(FIXTURE_DATA(mb) *self)
-{
-	int status;
-
-	if (waitpid(self->kid, &status, 0) != self->kid)
-		return -1;
-	self->kid = 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
+	kmbox_test_kill(&self->kid);
+	kmbox_test_close3(NULL, self->rw, self->snd, self->rcv);
 }
 
 TEST_F(mb, transitions)
@@ -141,31 +74,31 @@ TEST_F(mb, transitions)
 	const short all = IN | OUT;
 
 	/* Empty: writable, not readable. */
-	ASSERT_EQ(OUT, revents(self->rw, all));
-	ASSERT_EQ(0, revents(self->rcv, all));
-	ASSERT_EQ(OUT, revents(self->snd, all));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->rw, all));
+	ASSERT_EQ(0, kmbox_test_revents(self->rcv, all));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->snd, all));
 
 	/* One message: readable and still writable. */
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
-	ASSERT_EQ(all, revents(self->rw, all));
-	ASSERT_EQ(IN, revents(self->rcv, all));
-	ASSERT_EQ(OUT, revents(self->snd, all));
+	ASSERT_EQ(all, kmbox_test_revents(self->rw, all));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rcv, all));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->snd, all));
 
 	/* Full: not writable. */
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "2", 1, 0, 0));
-	ASSERT_EQ(IN, revents(self->rw, all));
-	ASSERT_EQ(IN, revents(self->rcv, all));
-	ASSERT_EQ(0, revents(self->snd, all));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rw, all));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rcv, all));
+	ASSERT_EQ(0, kmbox_test_revents(self->snd, all));
 
 	/* Room again. */
 	ASSERT_EQ(1, recv1(self->rcv));
-	ASSERT_EQ(all, revents(self->rw, all));
-	ASSERT_EQ(OUT, revents(self->snd, all));
+	ASSERT_EQ(all, kmbox_test_revents(self->rw, all));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->snd, all));
 
 	/* Drained. */
 	ASSERT_EQ(1, recv1(self->rcv));
-	ASSERT_EQ(OUT, revents(self->rw, all));
-	ASSERT_EQ(0, revents(self->rcv, all));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->rw, all));
+	ASSERT_EQ(0, kmbox_test_revents(self->rcv, all));
 }
 
 /* PEEK leaves it readable; a zero-length message is readable too. */
@@ -174,12 +107,12 @@ TEST_F(mb, peek_and_empty_message_readable)
 	char buf[MSG_SIZE];
 
 	ASSERT_EQ(0, kmbox_test_send(self->snd, buf, 0, 0, 0));
-	ASSERT_EQ(IN, revents(self->rcv, IN));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rcv, IN));
 	ASSERT_EQ(0, kmbox_test_recv(self->rcv, buf, sizeof(buf),
 				     KMBOX_PEEK, NULL));
-	ASSERT_EQ(IN, revents(self->rcv, IN));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rcv, IN));
 	ASSERT_EQ(0, recv1(self->rcv));
-	ASSERT_EQ(0, revents(self->rcv, IN));
+	ASSERT_EQ(0, kmbox_test_revents(self->rcv, IN));
 }
 
 /* EPOLLOUT needs room for a message of max_msg_size, in bytes too. */
@@ -194,14 +127,14 @@ TEST(pollout_needs_room_for_largest)
 	fd = kmbox_test_create(NULL, &attr, KMBOX_CLOEXEC);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(100, kmbox_test_send(fd, buf, 100, 0, 0));
-	ASSERT_EQ(OUT, revents(fd, OUT));	/* 150 bytes free */
+	ASSERT_EQ(OUT, kmbox_test_revents(fd, OUT));	/* 150 bytes free */
 	ASSERT_EQ(60, kmbox_test_send(fd, buf, 60, 0, 0));
-	ASSERT_EQ(0, revents(fd, OUT));		/* 90 free */
+	ASSERT_EQ(0, kmbox_test_revents(fd, OUT));		/* 90 free */
 	/* A smaller message would still fit: poll is about the largest. */
 	ASSERT_EQ(1, kmbox_test_send(fd, buf, 1, 0, KMBOX_DONTWAIT));
-	ASSERT_EQ(0, revents(fd, OUT));
+	ASSERT_EQ(0, kmbox_test_revents(fd, OUT));
 	ASSERT_EQ(100, kmbox_test_recv(fd, buf, sizeof(buf), 0, NULL));
-	ASSERT_EQ(OUT, revents(fd, OUT));	/* 189 free */
+	ASSERT_EQ(OUT, kmbox_test_revents(fd, OUT));	/* 189 free */
 	close(fd);
 }
 
@@ -212,10 +145,10 @@ TEST_F(mb, roles_limit_events)
 
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
 	/* Readable and writable, but each role sees its own side. */
-	ASSERT_EQ(OUT, revents(self->snd, all));
-	ASSERT_EQ(IN, revents(self->rcv, all));
-	ASSERT_EQ(0, revents(self->snd, IN));
-	ASSERT_EQ(0, revents(self->rcv, OUT));
+	ASSERT_EQ(OUT, kmbox_test_revents(self->snd, all));
+	ASSERT_EQ(IN, kmbox_test_revents(self->rcv, all));
+	ASSERT_EQ(0, kmbox_test_revents(self->snd, IN));
+	ASSERT_EQ(0, kmbox_test_revents(self->rcv, OUT));
 }
 
 TEST_F(mb, select_works)
@@ -350,15 +283,14 @@ TEST_F(mb, sleeping_poll_woken_by_send)
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
-		struct pollfd p = { .fd = self->rcv, .events = POLLIN };
+		int n;
 
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents == POLLIN ? 0 : BAD + 2);
+		n = kmbox_test_poll(self->rcv, POLLIN, 30000);
+		_exit(n <= 0 ? BAD + 1 : n == POLLIN ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "w", 1, 0, 0));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 }
 
 /* A poll() sleeping for room is woken by a receive. */
@@ -369,15 +301,14 @@ TEST_F(mb, sleeping_poll_woken_by_recv)
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
-		struct pollfd p = { .fd = self->snd, .events = POLLOUT };
+		int n;
 
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents == POLLOUT ? 0 : BAD + 2);
+		n = kmbox_test_poll(self->snd, POLLOUT, 30000);
+		_exit(n <= 0 ? BAD + 1 : n == POLLOUT ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid));
 	ASSERT_EQ(1, recv1(self->rcv));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 }
 
 /* An epoll_wait() sleeping in a child is woken by a send. */
@@ -400,7 +331,7 @@ TEST_F(mb, sleeping_epoll_woken_by_send)
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "w", 1, 0, 0));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 	close(epfd);
 }
 
@@ -409,38 +340,38 @@ TEST_F(mb, sigio_on_empty_to_readable)
 {
 	int fl;
 
-	ASSERT_EQ(0, block_signal(SIGIO));
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGIO));
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETOWN, getpid()));
 	fl = fcntl(self->rcv, F_GETFL);
 	ASSERT_GE(fl, 0);
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl | O_ASYNC));
 	ASSERT_TRUE(fcntl(self->rcv, F_GETFL) & O_ASYNC);
-	ASSERT_EQ(0, take_signal(SIGIO, NULL));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGIO, NULL));
 
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
-	ASSERT_EQ(1, take_signal(SIGIO, NULL));
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGIO, NULL));
 	/* Not a transition from empty. */
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "2", 1, 0, 0));
-	ASSERT_EQ(0, take_signal(SIGIO, NULL));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGIO, NULL));
 
 	ASSERT_EQ(1, recv1(self->rcv));
 	ASSERT_EQ(1, recv1(self->rcv));
 	ASSERT_EQ(1, kmbox_test_send(self->rw, "3", 1, 0, 0));
-	ASSERT_EQ(1, take_signal(SIGIO, NULL));
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGIO, NULL));
 
 	/* O_ASYNC off: no more signals. */
 	ASSERT_EQ(1, recv1(self->rcv));
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "4", 1, 0, 0));
-	ASSERT_EQ(0, take_signal(SIGIO, NULL));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGIO, NULL));
 }
 
 TEST_F(mb, no_sigio_without_async)
 {
-	ASSERT_EQ(0, block_signal(SIGIO));
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGIO));
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETOWN, getpid()));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
-	ASSERT_EQ(0, take_signal(SIGIO, NULL));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGIO, NULL));
 }
 
 /* F_SETSIG: the chosen signal, with POLL_IN and the descriptor. */
@@ -450,8 +381,8 @@ TEST_F(mb, setsig_poll_in_and_fd)
 	siginfo_t info;
 	int fl;
 
-	ASSERT_EQ(0, block_signal(sig));
-	ASSERT_EQ(0, block_signal(SIGIO));
+	ASSERT_EQ(0, kmbox_test_block_signal(sig));
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGIO));
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETOWN, getpid()));
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETSIG, sig));
 	fl = fcntl(self->rcv, F_GETFL);
@@ -459,12 +390,12 @@ TEST_F(mb, setsig_poll_in_and_fd)
 
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
 	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(1, take_signal(sig, &info));
+	ASSERT_EQ(1, kmbox_test_take_signal(sig, &info));
 	ASSERT_EQ(sig, info.si_signo);
 	ASSERT_EQ(POLL_IN, info.si_code);
 	ASSERT_EQ(self->rcv, info.si_fd);
 	ASSERT_TRUE(info.si_band & POLLIN);
-	ASSERT_EQ(0, take_signal(SIGIO, NULL));
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGIO, NULL));
 }
 
 /* F_SETOWN names another process: it gets the signal. */
@@ -473,7 +404,7 @@ TEST_F(mb, sigio_to_owner_process)
 	int fl;
 
 	/* Blocked before the fork, so the child cannot miss it. */
-	ASSERT_EQ(0, block_signal(SIGIO));
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGIO));
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
@@ -489,7 +420,7 @@ TEST_F(mb, sigio_to_owner_process)
 	fl = fcntl(self->rcv, F_GETFL);
 	ASSERT_EQ(0, fcntl(self->rcv, F_SETFL, fl | O_ASYNC));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "1", 1, 0, 0));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 }
 
 TEST_HARNESS_MAIN

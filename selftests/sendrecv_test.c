@@ -18,31 +18,6 @@
 #define MSG_SIZE	256
 #define MAX_MSGS	16
 
-/* read() and write() in the -errno style of the kmbox_test helpers. */
-static int rd(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int wr(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-/* Messages queued in the mailbox of @fd, or -1 if STAT fails. */
-static long long queued(int fd)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_stat(fd, &st))
-		return -1;
-	return st.msgs;
-}
-
 /* A named mailbox reached through three descriptors, one per role. */
 FIXTURE(mb) {
 	int rw;		/* send and receive (the creator's) */
@@ -50,62 +25,39 @@ FIXTURE(mb) {
 	int rcv;	/* receive only */
 };
 
-static int make_mailbox(FIXTURE_DATA(mb) *self, const struct kmbox_attr *attr)
+FIXTURE_SETUP(mb)
 {
 	char name[64];
 
 	kmbox_test_name(name, sizeof(name), "sendrecv");
-	self->rw = kmbox_test_create(name, attr, KMBOX_EXCL | KMBOX_CLOEXEC);
-	if (self->rw < 0)
-		return self->rw;
-	self->snd = kmbox_test_open(name, KMBOX_SEND | KMBOX_CLOEXEC);
-	if (self->snd < 0)
-		return self->snd;
-	self->rcv = kmbox_test_open(name, KMBOX_RECV | KMBOX_CLOEXEC);
-	if (self->rcv < 0)
-		return self->rcv;
+	ASSERT_EQ(0, kmbox_test_open3(name, MAX_MSGS, MSG_SIZE, &self->rw,
+				      &self->snd, &self->rcv));
 	/* The name is only a rendezvous: the descriptors keep the mailbox. */
-	return kmbox_test_unlink(name);
-}
-
-FIXTURE_SETUP(mb)
-{
-	struct kmbox_attr attr = {
-		.max_msgs = MAX_MSGS,
-		.max_msg_size = MSG_SIZE,
-	};
-
-	self->rw = self->snd = self->rcv = -1;
-	ASSERT_EQ(0, make_mailbox(self, &attr));
+	ASSERT_EQ(0, kmbox_test_unlink(name));
 }
 
 FIXTURE_TEARDOWN(mb)
 {
-	if (self->rw >= 0)
-		close(self->rw);
-	if (self->snd >= 0)
-		close(self->snd);
-	if (self->rcv >= 0)
-		close(self->rcv);
+	kmbox_test_close3(NULL, self->rw, self->snd, self->rcv);
 }
 
 TEST_F(mb, write_read_keep_boundaries)
 {
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(3, wr(self->snd, "abc", 3));
-	ASSERT_EQ(5, wr(self->snd, "defgh", 5));
-	ASSERT_EQ(1, wr(self->rw, "i", 1));
-	ASSERT_EQ(3, queued(self->rw));
+	ASSERT_EQ(3, kmbox_test_write(self->snd, "abc", 3));
+	ASSERT_EQ(5, kmbox_test_write(self->snd, "defgh", 5));
+	ASSERT_EQ(1, kmbox_test_write(self->rw, "i", 1));
+	ASSERT_EQ(3, kmbox_test_queued(self->rw));
 
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, rd(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(3, kmbox_test_read(self->rcv, buf, sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, "abc", 3));
-	ASSERT_EQ(5, rd(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(5, kmbox_test_read(self->rcv, buf, sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, "defgh", 5));
-	ASSERT_EQ(1, rd(self->rw, buf, sizeof(buf)));
+	ASSERT_EQ(1, kmbox_test_read(self->rw, buf, sizeof(buf)));
 	ASSERT_EQ('i', buf[0]);
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, ioctls_return_lengths)
@@ -114,7 +66,7 @@ TEST_F(mb, ioctls_return_lengths)
 	char buf[MSG_SIZE];
 
 	ASSERT_EQ(7, kmbox_test_send(self->snd, "message", 7, 0, 0));
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(7, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, &m));
 	ASSERT_EQ(0, memcmp(buf, "message", 7));
@@ -132,13 +84,13 @@ TEST_F(mb, write_then_recv_send_then_read)
 	struct kmbox_msg m;
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(4, wr(self->snd, "ping", 4));
+	ASSERT_EQ(4, kmbox_test_write(self->snd, "ping", 4));
 	ASSERT_EQ(4, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, &m));
 	ASSERT_EQ(0, memcmp(buf, "ping", 4));
 	ASSERT_EQ(0, m.priority);
 
 	ASSERT_EQ(4, kmbox_test_send(self->snd, "pong", 4, 9, 0));
-	ASSERT_EQ(4, rd(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(4, kmbox_test_read(self->rcv, buf, sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, "pong", 4));
 }
 
@@ -266,17 +218,17 @@ TEST_F(mb, zero_length_message)
 
 	ASSERT_EQ(0, kmbox_test_send(self->snd, buf, 0, 0, 0));
 	ASSERT_EQ(0, kmbox_test_send(self->snd, buf, 0, 2, 0));
-	ASSERT_EQ(2, queued(self->rw));
+	ASSERT_EQ(2, kmbox_test_queued(self->rw));
 
 	memset(&m, 0xAA, sizeof(m));
 	ASSERT_EQ(0, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, &m));
 	ASSERT_EQ(0, m.msg_len);
 	ASSERT_EQ(2, m.priority);
 	ASSERT_EQ(2, m.seq);
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 
-	ASSERT_EQ(0, rd(self->rcv, buf, sizeof(buf)));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_read(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 	/* Nothing left: the 0 above was a message, not end-of-stream. */
 	ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->rcv, buf, sizeof(buf),
 					   KMBOX_DONTWAIT, NULL));
@@ -289,7 +241,7 @@ TEST_F(mb, zero_length_message_zero_buffer)
 
 	ASSERT_EQ(0, kmbox_test_send(self->snd, buf, 0, 0, 0));
 	ASSERT_EQ(0, kmbox_test_recv(self->rcv, buf, 0, 0, NULL));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, max_size_ok_one_more_emsgsize)
@@ -301,7 +253,7 @@ TEST_F(mb, max_size_ok_one_more_emsgsize)
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = i * 7 + 1;
 	ASSERT_EQ(-EMSGSIZE, kmbox_test_send(self->snd, out, MSG_SIZE + 1, 0, 0));
-	ASSERT_EQ(-EMSGSIZE, wr(self->snd, out, MSG_SIZE + 1));
+	ASSERT_EQ(-EMSGSIZE, kmbox_test_write(self->snd, out, MSG_SIZE + 1));
 	ASSERT_EQ(-EMSGSIZE, kmbox_test_send(self->snd, out, 1 << 20, 0, 0));
 	ASSERT_EQ(-EMSGSIZE, kmbox_test_send(self->snd, out, SIZE_MAX, 0, 0));
 	ASSERT_EQ(0, kmbox_test_stat(self->rw, &st));
@@ -309,10 +261,10 @@ TEST_F(mb, max_size_ok_one_more_emsgsize)
 	ASSERT_EQ(0, st.sent);
 
 	ASSERT_EQ(MSG_SIZE, kmbox_test_send(self->snd, out, MSG_SIZE, 0, 0));
-	ASSERT_EQ(MSG_SIZE, wr(self->snd, out + 1, MSG_SIZE));
+	ASSERT_EQ(MSG_SIZE, kmbox_test_write(self->snd, out + 1, MSG_SIZE));
 	ASSERT_EQ(MSG_SIZE, kmbox_test_recv(self->rcv, in, sizeof(in), 0, NULL));
 	ASSERT_EQ(0, memcmp(in, out, MSG_SIZE));
-	ASSERT_EQ(MSG_SIZE, rd(self->rcv, in, sizeof(in)));
+	ASSERT_EQ(MSG_SIZE, kmbox_test_read(self->rcv, in, sizeof(in)));
 	ASSERT_EQ(0, memcmp(in, out + 1, MSG_SIZE));
 }
 
@@ -364,7 +316,7 @@ TEST_F(mb, small_buffer_emsgsize_keeps_message)
 	ASSERT_EQ(-EMSGSIZE, kmbox_test_recv(self->rcv, in, 1,
 					     KMBOX_PEEK, &m));
 	ASSERT_EQ(100, m.msg_len);
-	ASSERT_EQ(-EMSGSIZE, rd(self->rcv, in, 50));
+	ASSERT_EQ(-EMSGSIZE, kmbox_test_read(self->rcv, in, 50));
 	/* Nothing was truncated into the buffer. */
 	for (i = 0; i < sizeof(in); i++) {
 		ASSERT_EQ(0x55, (unsigned char)in[i]);
@@ -379,7 +331,7 @@ TEST_F(mb, small_buffer_emsgsize_keeps_message)
 	ASSERT_EQ(0, memcmp(in, out, 100));
 	ASSERT_EQ(4, m.priority);
 	ASSERT_EQ(1, m.seq);
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, peek_leaves_message)
@@ -518,7 +470,7 @@ TEST_F(mb, sender_pid_and_uid)
 	struct kmbox_msg m;
 	char buf[8];
 
-	ASSERT_EQ(1, wr(self->snd, "p", 1));
+	ASSERT_EQ(1, kmbox_test_write(self->snd, "p", 1));
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, &m));
 	ASSERT_EQ(getpid(), m.sender_pid);
 	ASSERT_EQ(geteuid(), m.sender_uid);
@@ -623,8 +575,8 @@ TEST_F(mb, send_without_role_ebadf)
 {
 	ASSERT_EQ(-EBADF, kmbox_test_send(self->rcv, "x", 1, 0, 0));
 	ASSERT_EQ(-EBADF, kmbox_test_send(self->rcv, "x", 1, 0, KMBOX_DONTWAIT));
-	ASSERT_EQ(-EBADF, wr(self->rcv, "x", 1));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(-EBADF, kmbox_test_write(self->rcv, "x", 1));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, recv_without_role_ebadf)
@@ -636,8 +588,8 @@ TEST_F(mb, recv_without_role_ebadf)
 	ASSERT_EQ(-EBADF, kmbox_test_recv(self->snd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(-EBADF, kmbox_test_recv(self->snd, buf, sizeof(buf),
 					  KMBOX_PEEK, NULL));
-	ASSERT_EQ(-EBADF, rd(self->snd, buf, sizeof(buf)));
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(-EBADF, kmbox_test_read(self->snd, buf, sizeof(buf)));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
 }
 
@@ -656,9 +608,9 @@ TEST_F(mb, send_bad_buffer_efault)
 
 	/* 99 readable bytes then a PROT_NONE page. */
 	ASSERT_EQ(-EFAULT, kmbox_test_send(self->snd, guarded, 100, 0, 0));
-	ASSERT_EQ(-EFAULT, wr(self->snd, guarded, 100));
+	ASSERT_EQ(-EFAULT, kmbox_test_write(self->snd, guarded, 100));
 	ASSERT_EQ(-EFAULT, kmbox_test_send(self->snd, unmapped, 10, 0, 0));
-	ASSERT_EQ(-EFAULT, wr(self->snd, unmapped, 10));
+	ASSERT_EQ(-EFAULT, kmbox_test_write(self->snd, unmapped, 10));
 	ASSERT_EQ(-EFAULT, kmbox_test_send(self->snd, NULL, 10, 0, 0));
 	/* The top page of the address space: the kernel's. */
 	ASSERT_EQ(-EFAULT, kmbox_test_send(self->snd, (void *)-4096L, 10, 0, 0));
@@ -694,9 +646,9 @@ TEST_F(mb, recv_bad_buffer_efault_keeps_message)
 	ASSERT_EQ(-EFAULT, kmbox_test_recv(self->rcv, guarded, 100, 0, NULL));
 	ASSERT_EQ(-EFAULT, kmbox_test_recv(self->rcv, guarded, 100,
 					   KMBOX_PEEK, NULL));
-	ASSERT_EQ(-EFAULT, rd(self->rcv, guarded, 100));
+	ASSERT_EQ(-EFAULT, kmbox_test_read(self->rcv, guarded, 100));
 	ASSERT_EQ(-EFAULT, kmbox_test_recv(self->rcv, unmapped, 100, 0, NULL));
-	ASSERT_EQ(-EFAULT, rd(self->rcv, unmapped, 100));
+	ASSERT_EQ(-EFAULT, kmbox_test_read(self->rcv, unmapped, 100));
 	ASSERT_EQ(-EFAULT, kmbox_test_recv(self->rcv, NULL, 100, 0, NULL));
 
 	ASSERT_EQ(0, kmbox_test_stat(self->rw, &st));
@@ -722,7 +674,7 @@ TEST_F(mb, recv_writes_only_message_length)
 	ASSERT_EQ(50, kmbox_test_send(self->snd, out, 50, 0, 0));
 	ASSERT_EQ(50, kmbox_test_recv(self->rcv, guarded, 4096, 0, NULL));
 	ASSERT_EQ(0, memcmp(guarded, out, 50));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 /* The kmbox_msg struct itself unreadable. */
@@ -737,20 +689,20 @@ TEST_F(mb, bad_msg_struct_efault)
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->snd, KMBOX_IOC_SEND, NULL));
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->snd, KMBOX_IOC_SEND, unmapped));
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->snd, KMBOX_IOC_SEND, guarded));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "k", 1, 0, 0));
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->rcv, KMBOX_IOC_RECV, NULL));
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->rcv, KMBOX_IOC_RECV, unmapped));
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->rcv, KMBOX_IOC_RECV, guarded));
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, peek_on_send_einval)
 {
 	ASSERT_EQ(-EINVAL, kmbox_test_send(self->snd, "x", 1, 0, KMBOX_PEEK));
 	ASSERT_EQ(-EINVAL, kmbox_test_send(self->rw, "x", 1, 0, KMBOX_PEEK));
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, nosignal_on_recv_einval)
@@ -762,7 +714,7 @@ TEST_F(mb, nosignal_on_recv_einval)
 					   KMBOX_NOSIGNAL, NULL));
 	ASSERT_EQ(-EINVAL, kmbox_test_recv(self->rw, buf, sizeof(buf),
 					   KMBOX_NOSIGNAL | KMBOX_PEEK, NULL));
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 }
 
 TEST_F(mb, unknown_flag_einval)
@@ -775,7 +727,7 @@ TEST_F(mb, unknown_flag_einval)
 			TH_LOG("send flag %#x", flag);
 		}
 	}
-	ASSERT_EQ(0, queued(self->rw));
+	ASSERT_EQ(0, kmbox_test_queued(self->rw));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "x", 1, 0, 0));
 	for (flag = KMBOX_NOSIGNAL << 1; flag; flag <<= 1) {
 		EXPECT_EQ(-EINVAL, kmbox_test_recv(self->rcv, buf, sizeof(buf),
@@ -783,7 +735,7 @@ TEST_F(mb, unknown_flag_einval)
 			TH_LOG("recv flag %#x", flag);
 		}
 	}
-	ASSERT_EQ(1, queued(self->rw));
+	ASSERT_EQ(1, kmbox_test_queued(self->rw));
 }
 
 /* Full by count: EAGAIN with DONTWAIT. */
@@ -797,7 +749,7 @@ TEST_F(mb, full_by_messages_eagain)
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(self->snd, "f", 1, 0, KMBOX_DONTWAIT));
 	ASSERT_EQ(-EAGAIN, kmbox_test_send(self->snd, "f", 1, KMBOX_PRIO_MAX,
 					   KMBOX_DONTWAIT));
-	ASSERT_EQ(MAX_MSGS, queued(self->rw));
+	ASSERT_EQ(MAX_MSGS, kmbox_test_queued(self->rw));
 }
 
 /* Full by bytes: EAGAIN although max_msgs is far. */

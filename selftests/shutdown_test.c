@@ -8,70 +8,13 @@
  */
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
 #define MSG_SIZE	64
 #define MAX_MSGS	4
-#define MAX_KIDS	6
-#define BAD		200	/* exit code: unexpected result */
-
-static int rd(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int wr(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int verdict(int ret, int want)
-{
-	if (ret == want)
-		return 0;
-	return ret < 0 ? -ret : BAD + 1;
-}
-
-static int revents(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, 0);
-
-	if (n < 0)
-		return -errno;
-	return n ? p.revents : 0;
-}
-
-static int block_sigpipe(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	return sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-/* 1 if SIGPIPE was pending (and takes it), 0 if not, -1 on error. */
-static int take_sigpipe(void)
-{
-	struct timespec zero = { 0 };
-	sigset_t set, pend;
-
-	if (sigpending(&pend))
-		return -1;
-	if (!sigismember(&pend, SIGPIPE))
-		return 0;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	return sigtimedwait(&set, NULL, &zero) == SIGPIPE ? 1 : -1;
-}
+#define BAD		KMBOX_TEST_BAD
 
 static int shut(int fd)
 {
@@ -81,100 +24,21 @@ static int shut(int fd)
 FIXTURE(mb) {
 	char name[64];
 	int rw, snd, rcv;
-	pid_t kids[MAX_KIDS];
+	struct kmbox_test_kids kids;
 };
 
 FIXTURE_SETUP(mb)
 {
-	struct kmbox_attr attr = {
-		.max_msgs = MAX_MSGS,
-		.max_msg_size = MSG_SIZE,
-	};
-
-	self->rw = self->snd = self->rcv = -1;
 	kmbox_test_name(self->name, sizeof(self->name), "shutdown");
-	self->rw = kmbox_test_create(self->name, &attr,
-				     KMBOX_EXCL | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rw, 0);
-	self->snd = kmbox_test_open(self->name, KMBOX_SEND | KMBOX_CLOEXEC);
-	ASSERT_GE(self->snd, 0);
-	self->rcv = kmbox_test_open(self->name, KMBOX_RECV | KMBOX_CLOEXEC);
-	ASSERT_GE(self->rcv, 0);
-	ASSERT_EQ(0, block_sigpipe());
+	ASSERT_EQ(0, kmbox_test_open3(self->name, MAX_MSGS, MSG_SIZE,
+				      &self->rw, &self->snd, &self->rcv));
+	ASSERT_EQ(0, kmbox_test_block_signal(SIGPIPE));
 }
 
 FIXTURE_TEARDOWN(mb)
 {
-	int i;
-
-	for (i = 0; i < MAX_KIDS; i++) {
-		if (self->kids[i] > 0) {
-			kill(self->kids[i], SIGKILL);
-			waitpid(self->kids[i], NULL, 0);
-		}
-	}
-	if (self->rw >= 0)
-		close(self->rw);
-	if (self->snd >= 0)
-		close(self->snd);
-	if (self->rcv >= 0)
-		close(self->rcv);
-	kmbox_test_unlink(self->name);
-}
-
-static pid_t spawn(FIXTURE_DATA(mb) *self)
-{
-	pid_t pid;
-	int i;
-
-	for (i = 0; i < MAX_KIDS && self->kids[i]; i++)
-		;
-	if (i == MAX_KIDS)
-		return -1;
-	pid = fork();
-	if (pid > 0)
-		self->kids[i] = pid;
-	return pid;
-}
-
-static int reap(FIXTURE_DATA(mb) *self, pid_t pid)
-{
-	int i, status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	for (i = 0; i < MAX_KIDS; i++)
-		if (self->kids[i] == pid)
-			self->kids[i] = 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
-}
-
-static int sleeping(int fd, pid_t pid, unsigned int recvs, unsigned int sends)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_wait_sleeping(pid))
-		return -1;
-	if (kmbox_test_stat(fd, &st))
-		return -2;
-	if (st.blocked_receivers != recvs || st.blocked_senders != sends)
-		return -3;
-	return 0;
-}
-
-static int fill(int fd)
-{
-	char c;
-	int i;
-
-	for (i = 0; i < MAX_MSGS; i++) {
-		c = '0' + i;
-		if (kmbox_test_send(fd, &c, 1, 0, KMBOX_DONTWAIT) != 1)
-			return -1;
-	}
-	return 0;
+	kmbox_test_kill_kids(&self->kids);
+	kmbox_test_close3(self->name, self->rw, self->snd, self->rcv);
 }
 
 TEST_F(mb, send_after_shutdown_epipe)
@@ -182,15 +46,15 @@ TEST_F(mb, send_after_shutdown_epipe)
 	struct kmbox_stat st;
 
 	ASSERT_EQ(0, shut(self->rw));
-	ASSERT_EQ(0, take_sigpipe());
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(self->snd, "x", 1, 0, 0));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(self->rw, "x", 1, 0, KMBOX_DONTWAIT));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_send(self->snd, "x", 1, 0, KMBOX_NOSIGNAL));
-	ASSERT_EQ(0, take_sigpipe());
-	ASSERT_EQ(-EPIPE, wr(self->snd, "x", 1));
-	ASSERT_EQ(1, take_sigpipe());
+	ASSERT_EQ(0, kmbox_test_take_signal(SIGPIPE, NULL));
+	ASSERT_EQ(-EPIPE, kmbox_test_write(self->snd, "x", 1));
+	ASSERT_EQ(1, kmbox_test_take_signal(SIGPIPE, NULL));
 	ASSERT_EQ(0, kmbox_test_stat(self->rw, &st));
 	ASSERT_EQ(0, st.msgs);
 	ASSERT_EQ(0, st.sent);
@@ -202,7 +66,7 @@ TEST_F(mb, send_after_shutdown_sigpipe_kills)
 	pid_t pid;
 
 	ASSERT_EQ(0, shut(self->rw));
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		sigset_t none;
@@ -213,7 +77,7 @@ TEST_F(mb, send_after_shutdown_sigpipe_kills)
 		kmbox_test_send(self->snd, "x", 1, 0, 0);
 		_exit(BAD);
 	}
-	ASSERT_EQ(1000 + SIGPIPE, reap(self, pid));
+	ASSERT_EQ(1000 + SIGPIPE, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 TEST_F(mb, queued_messages_drained_then_eof)
@@ -232,7 +96,7 @@ TEST_F(mb, queued_messages_drained_then_eof)
 	ASSERT_EQ(0, memcmp(buf, "two", 3));
 	ASSERT_EQ(3, kmbox_test_recv(self->rcv, buf, sizeof(buf),
 				     KMBOX_PEEK, NULL));
-	ASSERT_EQ(3, rd(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(3, kmbox_test_read(self->rcv, buf, sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, "one", 3));
 	ASSERT_EQ(5, kmbox_test_recv(self->rw, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ(0, memcmp(buf, "three", 5));
@@ -242,8 +106,8 @@ TEST_F(mb, queued_messages_drained_then_eof)
 					  KMBOX_DONTWAIT, NULL));
 	ASSERT_EQ(-EPIPE, kmbox_test_recv(self->rcv, buf, sizeof(buf),
 					  KMBOX_PEEK, NULL));
-	ASSERT_EQ(0, rd(self->rcv, buf, sizeof(buf)));
-	ASSERT_EQ(0, rd(self->rw, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_read(self->rcv, buf, sizeof(buf)));
+	ASSERT_EQ(0, kmbox_test_read(self->rw, buf, sizeof(buf)));
 	ASSERT_EQ(0, kmbox_test_stat(self->rw, &st));
 	ASSERT_EQ(3, st.received);
 }
@@ -255,35 +119,36 @@ TEST_F(mb, sleeping_receivers_all_wake)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0) {
-			struct kmbox_msg m = { 0 };
 			char buf[MSG_SIZE];
+			__u32 flags = 0;
+			__u64 ns = 0;
+			int n;
 
 			switch (i) {
 			case 0:
-				_exit(verdict(rd(self->rcv, buf, sizeof(buf)),
-					      0));
+				n = kmbox_test_read(self->rcv, buf,
+						    sizeof(buf));
+				_exit(kmbox_test_verdict(n, 0));
 			case 1:
-				m.flags = KMBOX_TIMEOUT;
-				m.timeout_ns = 30 * 1000000000ull;
+				flags = KMBOX_TIMEOUT;
+				ns = 30 * 1000000000ull;
 				break;
 			case 2:
-				m.flags = KMBOX_PEEK;
+				flags = KMBOX_PEEK;
 				break;
 			}
-			m.buf = (__u64)(unsigned long)buf;
-			m.len = sizeof(buf);
-			_exit(verdict(kmbox_test_ioctl(self->rcv,
-						       KMBOX_IOC_RECV, &m),
-				      -EPIPE));
+			n = kmbox_test_timed(self->rcv, KMBOX_IOC_RECV, buf,
+					     sizeof(buf), flags, ns, NULL);
+			_exit(kmbox_test_verdict(n, -EPIPE));
 		}
-		ASSERT_EQ(0, sleeping(self->rw, pid[i], i + 1, 0));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid[i], i + 1, 0));
 	}
 	ASSERT_EQ(0, shut(self->rw));
 	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, reap(self, pid[i]));
+		ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid[i], NULL));
 	}
 }
 
@@ -294,32 +159,33 @@ TEST_F(mb, sleeping_senders_all_wake)
 	pid_t pid[3];
 	int i;
 
-	ASSERT_EQ(0, fill(self->snd));
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
 	for (i = 0; i < 3; i++) {
-		pid[i] = spawn(self);
+		pid[i] = kmbox_test_spawn(&self->kids);
 		ASSERT_GE(pid[i], 0);
 		if (pid[i] == 0) {
 			int n;
 
-			if (i == 0)
-				_exit(verdict(kmbox_test_send(self->snd, "x",
-							      1, 0,
-							      KMBOX_NOSIGNAL),
-					      -EPIPE));
+			if (i == 0) {
+				n = kmbox_test_send(self->snd, "x", 1, 0,
+						    KMBOX_NOSIGNAL);
+				_exit(kmbox_test_verdict(n, -EPIPE));
+			}
 			if (i == 1)
-				n = wr(self->snd, "x", 1);
+				n = kmbox_test_write(self->snd, "x", 1);
 			else
 				n = kmbox_test_send(self->snd, "x", 1, 0, 0);
 			/* SIGPIPE is blocked: it is pending now. */
-			if (n == -EPIPE && take_sigpipe() != 1)
+			if (n == -EPIPE &&
+			    kmbox_test_take_signal(SIGPIPE, NULL) != 1)
 				_exit(BAD + 2);
-			_exit(verdict(n, -EPIPE));
+			_exit(kmbox_test_verdict(n, -EPIPE));
 		}
-		ASSERT_EQ(0, sleeping(self->rw, pid[i], 0, i + 1));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->rw, pid[i], 0, i + 1));
 	}
 	ASSERT_EQ(0, shut(self->rcv));
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, reap(self, pid[i]));
+		ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid[i], NULL));
 	}
 
 	/* The queued messages are intact, then end-of-stream. */
@@ -404,22 +270,22 @@ TEST_F(mb, poll_after_shutdown)
 {
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(POLLOUT, revents(self->snd, POLLOUT));
-	ASSERT_EQ(0, revents(self->rcv, POLLIN));
+	ASSERT_EQ(POLLOUT, kmbox_test_revents(self->snd, POLLOUT));
+	ASSERT_EQ(0, kmbox_test_revents(self->rcv, POLLIN));
 	ASSERT_EQ(1, kmbox_test_send(self->snd, "p", 1, 0, 0));
 	ASSERT_EQ(0, shut(self->rw));
 
 	/* A message left: readable, not yet hung up. */
-	ASSERT_EQ(POLLIN, revents(self->rcv, POLLIN));
-	ASSERT_TRUE(revents(self->snd, POLLOUT) & POLLERR);
-	ASSERT_FALSE(revents(self->snd, POLLOUT) & POLLHUP);
+	ASSERT_EQ(POLLIN, kmbox_test_revents(self->rcv, POLLIN));
+	ASSERT_TRUE(kmbox_test_revents(self->snd, POLLOUT) & POLLERR);
+	ASSERT_FALSE(kmbox_test_revents(self->snd, POLLOUT) & POLLHUP);
 
 	ASSERT_EQ(1, kmbox_test_recv(self->rcv, buf, sizeof(buf), 0, NULL));
-	ASSERT_EQ(POLLHUP, revents(self->rcv, POLLIN));
-	ASSERT_TRUE(revents(self->snd, POLLOUT) & POLLERR);
+	ASSERT_EQ(POLLHUP, kmbox_test_revents(self->rcv, POLLIN));
+	ASSERT_TRUE(kmbox_test_revents(self->snd, POLLOUT) & POLLERR);
 	/* Both roles: both events. */
-	ASSERT_EQ(POLLHUP | POLLERR,
-		  revents(self->rw, POLLIN) & (POLLHUP | POLLERR | POLLIN));
+	ASSERT_EQ(POLLHUP | POLLERR, kmbox_test_revents(self->rw, POLLIN) &
+				     (POLLHUP | POLLERR | POLLIN));
 }
 
 /* A poll() sleeping for room wakes at the shutdown with EPOLLERR. */
@@ -427,19 +293,18 @@ TEST_F(mb, sleeping_send_poller_wakes)
 {
 	pid_t pid;
 
-	ASSERT_EQ(0, fill(self->snd));
-	pid = spawn(self);
+	ASSERT_EQ(0, kmbox_test_fill(self->snd, MAX_MSGS));
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct pollfd p = { .fd = self->snd, .events = POLLOUT };
+		int n;
 
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents & POLLERR ? 0 : BAD + 2);
+		n = kmbox_test_poll(self->snd, POLLOUT, 30000);
+		_exit(n <= 0 ? BAD + 1 : n & POLLERR ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
 	ASSERT_EQ(0, shut(self->rw));
-	ASSERT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 /* A poll() sleeping for a message wakes at the shutdown with EPOLLHUP. */
@@ -447,18 +312,17 @@ TEST_F(mb, sleeping_recv_poller_wakes)
 {
 	pid_t pid;
 
-	pid = spawn(self);
+	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct pollfd p = { .fd = self->rcv, .events = POLLIN };
+		int n;
 
-		if (poll(&p, 1, 30000) != 1)
-			_exit(BAD + 1);
-		_exit(p.revents == POLLHUP ? 0 : BAD + 2);
+		n = kmbox_test_poll(self->rcv, POLLIN, 30000);
+		_exit(n <= 0 ? BAD + 1 : n == POLLHUP ? 0 : BAD + 2);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
 	ASSERT_EQ(0, shut(self->snd));
-	ASSERT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -11,14 +11,13 @@
  */
 #include <signal.h>
 #include <stdint.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
 
 #define MSG_SIZE	64
 #define NSEC		1000000000ull
-#define BAD		200	/* exit code: unexpected result */
+#define BAD		KMBOX_TEST_BAD
 
 static volatile sig_atomic_t handled;
 static int note_fd = -1;
@@ -44,35 +43,8 @@ static int catch_usr1(int restart)
 static int verdict(int ret, int want, int n)
 {
 	if (ret != want)
-		return ret < 0 ? -ret : BAD + 1;
+		return kmbox_test_verdict(ret, want);
 	return handled == n ? 0 : BAD + 2;
-}
-
-static int rd(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int wr(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static int timed(int fd, unsigned long cmd, void *buf, size_t len,
-		 __u32 flags, __u64 timeout_ns)
-{
-	struct kmbox_msg m = {
-		.buf = (__u64)(unsigned long)buf,
-		.len = len,
-		.timeout_ns = timeout_ns,
-		.flags = flags,
-	};
-
-	return kmbox_test_ioctl(fd, cmd, &m);
 }
 
 FIXTURE(mb) {
@@ -92,14 +64,8 @@ FIXTURE_SETUP(mb)
 
 FIXTURE_TEARDOWN(mb)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (self->kid[i] > 0) {
-			kill(self->kid[i], SIGKILL);
-			waitpid(self->kid[i], NULL, 0);
-		}
-	}
+	kmbox_test_kill(&self->kid[0]);
+	kmbox_test_kill(&self->kid[1]);
 	close(self->note[0]);
 	if (self->note[1] >= 0)
 		close(self->note[1]);
@@ -131,41 +97,12 @@ static pid_t spawn(FIXTURE_DATA(mb) *self, int i, int restart)
 	return pid;
 }
 
-static int reap(FIXTURE_DATA(mb) *self, int i)
-{
-	int status;
-
-	if (waitpid(self->kid[i], &status, 0) != self->kid[i])
-		return -1;
-	self->kid[i] = 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
-}
-
 /* Waits for the child's handler to have run: 1, or 0 if it never will. */
 static int note_read(FIXTURE_DATA(mb) *self)
 {
 	char c;
 
 	return read(self->note[0], &c, 1);
-}
-
-/* Waits until @pid sleeps and STAT shows the expected sleepers. */
-static int sleeping(int fd, pid_t pid, unsigned int recvs, unsigned int sends)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_wait_sleeping(pid))
-		return -1;
-	if (kmbox_test_stat(fd, &st))
-		return -2;
-	if (st.blocked_receivers != recvs || st.blocked_senders != sends) {
-		fprintf(stderr, "# blocked: %u receivers, %u senders\n",
-			st.blocked_receivers, st.blocked_senders);
-		return -3;
-	}
-	return 0;
 }
 
 static int blocked(int fd, unsigned int *recvs, unsigned int *sends)
@@ -179,6 +116,25 @@ static int blocked(int fd, unsigned int *recvs, unsigned int *sends)
 	return 0;
 }
 
+/* Child 0 sleeps, STAT counting @recvs and @sends: send it @sig. */
+static void signal_sleeper(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(mb) *self, int sig, unsigned int recvs,
+			   unsigned int sends)
+{
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], recvs, sends));
+	ASSERT_EQ(0, kill(self->kid[0], sig));
+}
+
+/* SIGUSR1 to child 0: its handler runs, it sleeps again (restarted). */
+static void interrupt_restarts(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(mb) *self, unsigned int recvs,
+			       unsigned int sends)
+{
+	signal_sleeper(_metadata, self, SIGUSR1, recvs, sends);
+	ASSERT_EQ(1, note_read(self));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], recvs, sends));
+}
+
 TEST_F(mb, recv_eintr)
 {
 	unsigned int r, s;
@@ -188,9 +144,8 @@ TEST_F(mb, recv_eintr)
 	if (!self->kid[0])
 		_exit(verdict(kmbox_test_recv(self->fd, buf, sizeof(buf), 0,
 					      NULL), -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+	signal_sleeper(_metadata, self, SIGUSR1, 1, 0);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 	ASSERT_EQ(0, blocked(self->fd, &r, &s));
 	ASSERT_EQ(0, r);
 	/* Nothing was taken or lost. */
@@ -204,10 +159,10 @@ TEST_F(mb, read_eintr)
 
 	ASSERT_GE(spawn(self, 0, 0), 0);
 	if (!self->kid[0])
-		_exit(verdict(rd(self->fd, buf, sizeof(buf)), -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+		_exit(verdict(kmbox_test_read(self->fd, buf, sizeof(buf)),
+			      -EINTR, 1));
+	signal_sleeper(_metadata, self, SIGUSR1, 1, 0);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 TEST_F(mb, send_eintr)
@@ -220,9 +175,8 @@ TEST_F(mb, send_eintr)
 	if (!self->kid[0])
 		_exit(verdict(kmbox_test_send(self->fd, "2", 1, 0, 0),
 			      -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+	signal_sleeper(_metadata, self, SIGUSR1, 0, 1);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 	ASSERT_EQ(0, blocked(self->fd, &r, &s));
 	ASSERT_EQ(0, s);
 	/* Only the first message is there. */
@@ -237,10 +191,9 @@ TEST_F(mb, write_eintr)
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
 	ASSERT_GE(spawn(self, 0, 0), 0);
 	if (!self->kid[0])
-		_exit(verdict(wr(self->fd, "2", 1), -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+		_exit(verdict(kmbox_test_write(self->fd, "2", 1), -EINTR, 1));
+	signal_sleeper(_metadata, self, SIGUSR1, 0, 1);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* A timed wait is interrupted as well, before its time. */
@@ -250,13 +203,12 @@ TEST_F(mb, timed_recv_eintr)
 
 	ASSERT_GE(spawn(self, 0, 0), 0);
 	if (!self->kid[0])
-		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME,
-				    kmbox_test_now_ns() + 30 * NSEC),
-			      -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+		_exit(verdict(kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME,
+					       kmbox_test_now_ns() + 30 * NSEC,
+					       NULL), -EINTR, 1));
+	signal_sleeper(_metadata, self, SIGUSR1, 1, 0);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* SA_RESTART: an untimed receive restarts and gets the later message. */
@@ -272,13 +224,9 @@ TEST_F(mb, recv_restarts)
 			n = BAD;
 		_exit(verdict(n, 5, 1));
 	}
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(1, note_read(self));
-	/* Back asleep in the restarted call. */
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	interrupt_restarts(_metadata, self, 1, 0);
 	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 TEST_F(mb, read_restarts)
@@ -287,13 +235,11 @@ TEST_F(mb, read_restarts)
 
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0])
-		_exit(verdict(rd(self->fd, buf, sizeof(buf)), 5, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(1, note_read(self));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+		_exit(verdict(kmbox_test_read(self->fd, buf, sizeof(buf)),
+			      5, 1));
+	interrupt_restarts(_metadata, self, 1, 0);
 	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 TEST_F(mb, send_restarts)
@@ -304,13 +250,10 @@ TEST_F(mb, send_restarts)
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0])
 		_exit(verdict(kmbox_test_send(self->fd, "2", 1, 0, 0), 1, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(1, note_read(self));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
+	interrupt_restarts(_metadata, self, 0, 1);
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('1', buf[0]);
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('2', buf[0]);
 }
@@ -322,15 +265,13 @@ TEST_F(mb, absolute_deadline_restarts)
 
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0])
-		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME,
-				    kmbox_test_now_ns() + 30 * NSEC), 5, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(1, note_read(self));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+		_exit(verdict(kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME,
+					       kmbox_test_now_ns() + 30 * NSEC,
+					       NULL), 5, 1));
+	interrupt_restarts(_metadata, self, 1, 0);
 	ASSERT_EQ(5, kmbox_test_send(self->fd, "after", 5, 0, 0));
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* SA_RESTART: an absolute deadline that passes after the restart. */
@@ -341,8 +282,9 @@ TEST_F(mb, absolute_deadline_restarts_then_times_out)
 
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0]) {
-		int n = timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			      KMBOX_ABSTIME, deadline);
+		int n = kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					 sizeof(buf), KMBOX_ABSTIME, deadline,
+					 NULL);
 
 		if (n == -ETIMEDOUT && kmbox_test_now_ns() < deadline)
 			n = BAD;
@@ -350,7 +292,7 @@ TEST_F(mb, absolute_deadline_restarts_then_times_out)
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid[0]));
 	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* SA_RESTART: a relative timeout is never restarted. */
@@ -360,11 +302,11 @@ TEST_F(mb, relative_timeout_not_restarted)
 
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0])
-		_exit(verdict(timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_TIMEOUT, 30 * NSEC), -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+		_exit(verdict(kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       30 * NSEC, NULL), -EINTR, 1));
+	signal_sleeper(_metadata, self, SIGUSR1, 1, 0);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 TEST_F(mb, relative_timeout_send_not_restarted)
@@ -372,11 +314,11 @@ TEST_F(mb, relative_timeout_send_not_restarted)
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
 	ASSERT_GE(spawn(self, 0, 1), 0);
 	if (!self->kid[0])
-		_exit(verdict(timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-				    KMBOX_TIMEOUT, 30 * NSEC), -EINTR, 1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
-	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, reap(self, 0));
+		_exit(verdict(kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2",
+					       1, KMBOX_TIMEOUT, 30 * NSEC,
+					       NULL), -EINTR, 1));
+	signal_sleeper(_metadata, self, SIGUSR1, 0, 1);
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* A blocked signal stays pending and interrupts nothing. */
@@ -386,24 +328,22 @@ TEST_F(mb, blocked_signal_does_not_interrupt)
 
 	ASSERT_GE(spawn(self, 0, 0), 0);
 	if (!self->kid[0]) {
-		sigset_t set, pend;
+		sigset_t pend;
 		int n;
 
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		if (sigprocmask(SIG_BLOCK, &set, NULL))
+		if (kmbox_test_block_signal(SIGUSR1))
 			_exit(BAD + 4);
 		n = kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL);
 		if (sigpending(&pend) || !sigismember(&pend, SIGUSR1))
 			_exit(BAD + 5);
 		_exit(verdict(n, 1, 0));
 	}
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], 1, 0));
 	/* kill() returns once the signal is pending. */
 	ASSERT_EQ(0, kill(self->kid[0], SIGUSR1));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], 1, 0));
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "b", 1, 0, 0));
-	ASSERT_EQ(0, reap(self, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
 /* SIGKILL of a sleeping receiver: the mailbox goes on as before. */
@@ -417,9 +357,8 @@ TEST_F(mb, sigkill_blocked_receiver)
 	if (!self->kid[0])
 		_exit(verdict(kmbox_test_recv(self->fd, buf, sizeof(buf), 0,
 					      NULL), 1, 0));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 1, 0));
-	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
-	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+	signal_sleeper(_metadata, self, SIGKILL, 1, 0);
+	ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
 
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &after));
 	ASSERT_EQ(0, after.blocked_receivers);
@@ -445,9 +384,8 @@ TEST_F(mb, sigkill_blocked_sender)
 	if (!self->kid[0])
 		_exit(verdict(kmbox_test_send(self->fd, "never", 5, 0, 0),
 			      5, 0));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[0], 0, 1));
-	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
-	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
+	signal_sleeper(_metadata, self, SIGKILL, 0, 1);
+	ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
 
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
 	ASSERT_EQ(0, st.blocked_senders);
@@ -477,13 +415,14 @@ TEST_F(mb, sigkill_first_receiver_next_served)
 			_exit(verdict(kmbox_test_recv(self->fd, buf,
 						      sizeof(buf), 0, NULL),
 				      1, 0));
-		ASSERT_EQ(0, sleeping(self->fd, self->kid[i], i + 1, 0));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[i],
+						 i + 1, 0));
 	}
 	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
-	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[1], 1, 0));
+	ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[1], 1, 0));
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "n", 1, 0, 0));
-	ASSERT_EQ(0, reap(self, 1));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[1]));
 }
 
 /* Likewise for two sleeping senders. */
@@ -501,14 +440,15 @@ TEST_F(mb, sigkill_first_sender_next_served)
 			_exit(verdict(kmbox_test_send(self->fd, &c, 1, 0, 0),
 				      1, 0));
 		}
-		ASSERT_EQ(0, sleeping(self->fd, self->kid[i], 0, i + 1));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[i],
+						 0, i + 1));
 	}
 	ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
-	ASSERT_EQ(1000 + SIGKILL, reap(self, 0));
-	ASSERT_EQ(0, sleeping(self->fd, self->kid[1], 0, 1));
+	ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[1], 0, 1));
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('0', buf[0]);
-	ASSERT_EQ(0, reap(self, 1));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[1]));
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('2', buf[0]);
 }

@@ -14,18 +14,6 @@
 
 #define PROC_LIST "/proc/driver/kmbox"
 
-/* Exit status of child @pid, 128 + signal if it was killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 /* The whole of file @path, NUL-terminated, malloc()ed; NULL on error. */
 static char *read_all(const char *path)
 {
@@ -173,13 +161,6 @@ static int list_find(__u64 id, struct entry *e)
 	return ret;
 }
 
-static __u64 stat_id(int fd)
-{
-	struct kmbox_stat st;
-
-	return kmbox_test_stat(fd, &st) ? ~0ull : st.id;
-}
-
 static int put(int fd, size_t len)
 {
 	char buf[256] = { 0 };
@@ -200,10 +181,7 @@ FIXTURE_SETUP(stat)
 
 FIXTURE_TEARDOWN(stat)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	kmbox_test_kill(&self->child);
 }
 
 /* Every field of a fresh anonymous mailbox. */
@@ -236,10 +214,12 @@ TEST_F(stat, fresh_anonymous)
 	EXPECT_EQ(0, st.state);
 	EXPECT_EQ(0, st.pad);
 	EXPECT_EQ(0, st.region_size);
-	for (i = 0; i < ARRAY_SIZE(st.reserved); i++)
+	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		EXPECT_EQ(0, st.reserved[i]);
-	for (i = 0; i < sizeof(st.name); i++)
+	}
+	for (i = 0; i < sizeof(st.name); i++) {
 		EXPECT_EQ(0, st.name[i]);
+	}
 	close(fd);
 }
 
@@ -254,8 +234,9 @@ TEST_F(stat, named)
 	EXPECT_EQ(KMBOX_STATE_NAMED, st.state);
 	EXPECT_EQ(0, memcmp(self->name, st.name, len));
 	/* The unused tail of the name is zero, not the 0xAA prefill. */
-	for (i = len; i < sizeof(st.name); i++)
+	for (i = len; i < sizeof(st.name); i++) {
 		EXPECT_EQ(0, st.name[i]);
+	}
 	close(fd);
 }
 
@@ -285,9 +266,9 @@ TEST_F(stat, ids_unique)
 	ASSERT_GE(a, 0);
 	ASSERT_GE(b, 0);
 	ASSERT_GE(c, 0);
-	ida = stat_id(a);
-	idb = stat_id(b);
-	idc = stat_id(c);
+	ida = kmbox_test_id(a);
+	idb = kmbox_test_id(b);
+	idc = kmbox_test_id(c);
 	EXPECT_NE(ida, idb);
 	EXPECT_NE(idb, idc);
 	EXPECT_NE(ida, idc);
@@ -295,8 +276,8 @@ TEST_F(stat, ids_unique)
 	close(c);
 	c = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(c, 0);
-	EXPECT_NE(idc, stat_id(c));
-	EXPECT_NE(ida, stat_id(c));
+	EXPECT_NE(idc, kmbox_test_id(c));
+	EXPECT_NE(ida, kmbox_test_id(c));
 	close(a);
 	close(b);
 	close(c);
@@ -435,7 +416,7 @@ TEST_F(stat, blocked_receivers)
 	EXPECT_EQ(1, st.blocked_receivers);
 	EXPECT_EQ(0, st.blocked_senders);
 	ASSERT_EQ(1, kmbox_test_send(fd, &c, 1, 0, 0));
-	ASSERT_EQ(0, reap(self->child));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(0, st.blocked_receivers);
@@ -464,7 +445,7 @@ TEST_F(stat, blocked_senders)
 	EXPECT_EQ(1, st.blocked_senders);
 	EXPECT_EQ(0, st.blocked_receivers);
 	ASSERT_EQ(1, kmbox_test_recv(fd, &c, 1, 0, NULL));
-	ASSERT_EQ(0, reap(self->child));
+	ASSERT_EQ(0, kmbox_test_reap(self->child));
 	self->child = 0;
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(0, st.blocked_senders);
@@ -578,7 +559,7 @@ TEST_F(stat, owner_in_callers_user_ns)
 	ASSERT_GE(self->child, 0);
 	if (self->child == 0)
 		_exit(owner_in_userns(fd));
-	ret = reap(self->child);
+	ret = kmbox_test_reap(self->child);
 	self->child = 0;
 	close(fd);
 	if (ret == 100)
@@ -623,12 +604,14 @@ TEST_F(stat, prefilled_struct_cleared)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_STAT, &st));
 	EXPECT_EQ(0, st.pad);
 	EXPECT_EQ(0, st.region_size);
-	for (i = 0; i < ARRAY_SIZE(st.reserved); i++)
+	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		EXPECT_EQ(0, st.reserved[i]);
-	for (i = len; i < sizeof(st.name); i++)
+	}
+	for (i = len; i < sizeof(st.name); i++) {
 		EXPECT_EQ(0, st.name[i]) {
 			TH_LOG("name[%u]", i);
 		}
+	}
 	close(fd);
 }
 
@@ -676,7 +659,7 @@ TEST_F(stat, fdinfo_identity)
 		fd = kmbox_test_open(self->name, t[i].flags);
 		ASSERT_GE(fd, 0);
 		ASSERT_EQ(0, fdinfo_get(fd, "kmbox-id", val, sizeof(val)));
-		EXPECT_EQ(stat_id(mb), strtoull(val, NULL, 0));
+		EXPECT_EQ(kmbox_test_id(mb), strtoull(val, NULL, 0));
 		ASSERT_EQ(0, fdinfo_get(fd, "kmbox-name", val, sizeof(val)));
 		EXPECT_STREQ(self->name, val);
 		ASSERT_EQ(0, fdinfo_get(fd, "kmbox-role", val, sizeof(val)));
@@ -691,7 +674,7 @@ TEST_F(stat, fdinfo_identity)
 	fd = kmbox_test_create(NULL, NULL, KMBOX_RECV);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, fdinfo_get(fd, "kmbox-id", val, sizeof(val)));
-	EXPECT_EQ(stat_id(fd), strtoull(val, NULL, 0));
+	EXPECT_EQ(kmbox_test_id(fd), strtoull(val, NULL, 0));
 	ASSERT_EQ(0, fdinfo_get(fd, "kmbox-role", val, sizeof(val)));
 	EXPECT_STREQ("recv", val);
 	EXPECT_EQ(0, fdinfo_get(fd, "kmbox-name", val, sizeof(val)));
@@ -712,8 +695,9 @@ TEST_F(stat, fdinfo_figures)
 	ASSERT_GE(fd, 0);
 	s = kmbox_test_open(self->name, KMBOX_SEND);
 	ASSERT_GE(s, 0);
-	for (i = 1; i <= 4; i++)
+	for (i = 1; i <= 4; i++) {
 		ASSERT_EQ(i * 10, put(s, i * 10));
+	}
 	ASSERT_EQ(10, kmbox_test_recv(fd, buf, sizeof(buf), KMBOX_DONTWAIT,
 				      NULL));
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
@@ -766,11 +750,11 @@ TEST_F(stat, fdinfo_name_with_newline)
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", plain);
 	plain_buf = read_all(path);
-	ASSERT_NE(NULL, plain_buf);
+	ASSERT_TRUE(plain_buf != NULL);
 	plain_lines = count_lines(plain_buf);
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", odd);
 	odd_buf = read_all(path);
-	ASSERT_NE(NULL, odd_buf);
+	ASSERT_TRUE(odd_buf != NULL);
 	EXPECT_EQ(plain_lines, count_lines(odd_buf));
 	free(plain_buf);
 	free(odd_buf);
@@ -839,13 +823,13 @@ TEST_F(stat, proc_list_name_with_newline)
 	snprintf(name, sizeof(name), "%s\n1 0 0 600 0 0 1 1 0 0 fake\n",
 		 self->name);
 	buf = read_all(PROC_LIST);
-	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(buf != NULL);
 	before = count_lines(buf);
 	free(buf);
 	fd = kmbox_test_create(name, NULL, KMBOX_EXCL);
 	ASSERT_GE(fd, 0);
 	buf = read_all(PROC_LIST);
-	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(buf != NULL);
 	EXPECT_EQ(before + 1, count_lines(buf));
 	free(buf);
 	close(fd);
@@ -861,7 +845,7 @@ TEST_F(stat, proc_list_many)
 	for (i = 0; i < 40; i++) {
 		fds[i] = kmbox_test_create(NULL, NULL, 0);
 		ASSERT_GE(fds[i], 0);
-		ids[i] = stat_id(fds[i]);
+		ids[i] = kmbox_test_id(fds[i]);
 	}
 	for (i = 0; i < 40; i++)
 		found += list_find(ids[i], &e) == 0;

@@ -8,7 +8,6 @@
  */
 #include <signal.h>
 #include <stdint.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
@@ -36,51 +35,8 @@ FIXTURE_SETUP(mb)
 
 FIXTURE_TEARDOWN(mb)
 {
-	if (self->kid > 0) {
-		kill(self->kid, SIGKILL);
-		waitpid(self->kid, NULL, 0);
-	}
+	kmbox_test_kill(&self->kid);
 	close(self->fd);
-}
-
-/* Exit code of a child, 1000 + signal if killed, -1 on error. */
-static int reap(FIXTURE_DATA(mb) *self)
-{
-	int status;
-
-	if (waitpid(self->kid, &status, 0) != self->kid)
-		return -1;
-	self->kid = 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : -1;
-}
-
-/* SEND or RECV with a timeout; @elapsed gets the time the call took. */
-static int timed(int fd, unsigned long cmd, void *buf, size_t len,
-		 __u32 flags, __u64 timeout_ns, __u64 *elapsed)
-{
-	struct kmbox_msg m = {
-		.buf = (__u64)(unsigned long)buf,
-		.len = len,
-		.timeout_ns = timeout_ns,
-		.flags = flags,
-	};
-	__u64 start = kmbox_test_now_ns();
-	int ret = kmbox_test_ioctl(fd, cmd, &m);
-
-	if (elapsed)
-		*elapsed = kmbox_test_now_ns() - start;
-	return ret;
-}
-
-static long long queued(int fd)
-{
-	struct kmbox_stat st;
-
-	if (kmbox_test_stat(fd, &st))
-		return -1;
-	return st.msgs;
 }
 
 TEST_F(mb, relative_recv_times_out)
@@ -88,12 +44,15 @@ TEST_F(mb, relative_recv_times_out)
 	char buf[MSG_SIZE];
 	__u64 t;
 
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_TIMEOUT, WAIT_NS, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       WAIT_NS, &t));
 	ASSERT_GE(t, WAIT_NS);
 	ASSERT_LT(t, WAIT_NS + SLACK_NS);
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_TIMEOUT | KMBOX_PEEK, WAIT_NS, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf),
+					       KMBOX_TIMEOUT | KMBOX_PEEK,
+					       WAIT_NS, &t));
 	ASSERT_GE(t, WAIT_NS);
 	ASSERT_LT(t, WAIT_NS + SLACK_NS);
 }
@@ -104,8 +63,8 @@ TEST_F(mb, relative_send_times_out)
 	__u64 t;
 
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-				    KMBOX_TIMEOUT, WAIT_NS, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+					       KMBOX_TIMEOUT, WAIT_NS, &t));
 	ASSERT_GE(t, WAIT_NS);
 	ASSERT_LT(t, WAIT_NS + SLACK_NS);
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
@@ -123,9 +82,10 @@ TEST_F(mb, short_relative_timeouts_not_early)
 	__u64 t;
 
 	for (i = 0; i < ARRAY_SIZE(ns); i++) {
-		ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf,
-					    sizeof(buf), KMBOX_TIMEOUT, ns[i],
-					    &t));
+		ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
+						       buf, sizeof(buf),
+						       KMBOX_TIMEOUT, ns[i],
+						       &t));
 		EXPECT_GE(t, ns[i]);
 		EXPECT_LT(t, ns[i] + SLACK_NS);
 	}
@@ -137,8 +97,9 @@ TEST_F(mb, absolute_recv_times_out)
 	__u64 deadline, now;
 
 	deadline = kmbox_test_now_ns() + WAIT_NS;
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME, deadline, NULL));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME,
+					       deadline, NULL));
 	now = kmbox_test_now_ns();
 	ASSERT_GE(now, deadline);
 	ASSERT_LT(now, deadline + SLACK_NS);
@@ -150,12 +111,12 @@ TEST_F(mb, absolute_send_times_out)
 
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
 	deadline = kmbox_test_now_ns() + WAIT_NS;
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-				    KMBOX_ABSTIME, deadline, NULL));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+					       KMBOX_ABSTIME, deadline, NULL));
 	now = kmbox_test_now_ns();
 	ASSERT_GE(now, deadline);
 	ASSERT_LT(now, deadline + SLACK_NS);
-	ASSERT_EQ(1, queued(self->fd));
+	ASSERT_EQ(1, kmbox_test_queued(self->fd));
 }
 
 /* A deadline in the past, or a zero relative timeout, fails at once. */
@@ -164,17 +125,21 @@ TEST_F(mb, past_deadline_empty_at_once)
 	char buf[MSG_SIZE];
 	__u64 t, now = kmbox_test_now_ns();
 
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME, now - NSEC / 10, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME,
+					       now - NSEC / 10, &t));
 	ASSERT_LT(t, SLACK_NS);
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME, 0, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME, 0,
+					       &t));
 	ASSERT_LT(t, SLACK_NS);
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_ABSTIME, 1, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_ABSTIME, 1,
+					       &t));
 	ASSERT_LT(t, SLACK_NS);
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_TIMEOUT, 0, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT, 0,
+					       &t));
 	ASSERT_LT(t, SLACK_NS);
 }
 
@@ -183,13 +148,13 @@ TEST_F(mb, past_deadline_full_at_once)
 	__u64 t;
 
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-				    KMBOX_ABSTIME, 1, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+					       KMBOX_ABSTIME, 1, &t));
 	ASSERT_LT(t, SLACK_NS);
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-				    KMBOX_TIMEOUT, 0, &t));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+					       KMBOX_TIMEOUT, 0, &t));
 	ASSERT_LT(t, SLACK_NS);
-	ASSERT_EQ(1, queued(self->fd));
+	ASSERT_EQ(1, kmbox_test_queued(self->fd));
 }
 
 /* A call that need not wait succeeds whatever its deadline. */
@@ -197,17 +162,18 @@ TEST_F(mb, past_deadline_no_wait_needed_succeeds)
 {
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_SEND, "a", 1,
-			   KMBOX_ABSTIME, 1, NULL));
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			   KMBOX_ABSTIME | KMBOX_PEEK, 1, NULL));
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			   KMBOX_ABSTIME, 1, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "a", 1,
+				      KMBOX_ABSTIME, 1, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+				      sizeof(buf), KMBOX_ABSTIME | KMBOX_PEEK,
+				      1, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+				      sizeof(buf), KMBOX_ABSTIME, 1, NULL));
 	ASSERT_EQ('a', buf[0]);
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_SEND, "b", 1,
-			   KMBOX_TIMEOUT, 0, NULL));
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			   KMBOX_TIMEOUT, 0, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "b", 1,
+				      KMBOX_TIMEOUT, 0, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+				      sizeof(buf), KMBOX_TIMEOUT, 0, NULL));
 	ASSERT_EQ('b', buf[0]);
 }
 
@@ -224,25 +190,30 @@ TEST_F(mb, timeout_above_int64_max_einval)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		for (j = 0; j < ARRAY_SIZE(how); j++) {
 			/* Empty: would wait; the send could queue at once. */
-			EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf,
-						 sizeof(buf), how[j], bad[i],
-						 NULL));
-			EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x",
-						 1, how[j], bad[i], NULL));
+			EXPECT_EQ(-EINVAL,
+				  kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
+						   buf, sizeof(buf), how[j],
+						   bad[i], NULL));
+			EXPECT_EQ(-EINVAL,
+				  kmbox_test_timed(self->fd, KMBOX_IOC_SEND,
+						   "x", 1, how[j], bad[i],
+						   NULL));
 		}
 	}
-	ASSERT_EQ(0, queued(self->fd));
+	ASSERT_EQ(0, kmbox_test_queued(self->fd));
 
 	/* Valid, and need not wait. */
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_SEND, "x", 1, KMBOX_TIMEOUT,
-			   INT64_MAX, NULL));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "x", 1,
+				      KMBOX_TIMEOUT, INT64_MAX, NULL));
 	for (j = 0; j < ARRAY_SIZE(how); j++) {
-		EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf,
-					 sizeof(buf), how[j], UINT64_MAX, NULL));
+		EXPECT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
+						    buf, sizeof(buf), how[j],
+						    UINT64_MAX, NULL));
 	}
-	ASSERT_EQ(1, queued(self->fd));
-	ASSERT_EQ(1, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			   KMBOX_ABSTIME, INT64_MAX, NULL));
+	ASSERT_EQ(1, kmbox_test_queued(self->fd));
+	ASSERT_EQ(1, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+				      sizeof(buf), KMBOX_ABSTIME, INT64_MAX,
+				      NULL));
 }
 
 TEST_F(mb, timeout_and_abstime_einval)
@@ -250,39 +221,39 @@ TEST_F(mb, timeout_and_abstime_einval)
 	const __u32 both = KMBOX_TIMEOUT | KMBOX_ABSTIME;
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 both, WAIT_NS, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-				 both, WAIT_NS, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-				 both, 0, NULL));
-	ASSERT_EQ(0, queued(self->fd));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), both, WAIT_NS, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "x", 1,
+					    both, WAIT_NS, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "x", 1,
+					    both, 0, NULL));
+	ASSERT_EQ(0, kmbox_test_queued(self->fd));
 	/* Even when a message is there to take. */
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "y", 1, 0, 0));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 both, WAIT_NS, NULL));
-	ASSERT_EQ(1, queued(self->fd));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), both, WAIT_NS, NULL));
+	ASSERT_EQ(1, kmbox_test_queued(self->fd));
 }
 
 TEST_F(mb, timeout_without_flag_einval)
 {
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 0, WAIT_NS, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 0, 1, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-				 0, 1, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-				 KMBOX_NOSIGNAL, UINT64_MAX, NULL));
-	ASSERT_EQ(0, queued(self->fd));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), 0, WAIT_NS, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), 0, 1, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "x", 1,
+					    0, 1, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "x", 1,
+					    KMBOX_NOSIGNAL, UINT64_MAX, NULL));
+	ASSERT_EQ(0, kmbox_test_queued(self->fd));
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "y", 1, 0, 0));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 KMBOX_PEEK, 1, NULL));
-	ASSERT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				 0, 1, NULL));
-	ASSERT_EQ(1, queued(self->fd));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), KMBOX_PEEK, 1, NULL));
+	ASSERT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					    sizeof(buf), 0, 1, NULL));
+	ASSERT_EQ(1, kmbox_test_queued(self->fd));
 }
 
 TEST_F(mb, dontwait_with_timeout_einval)
@@ -291,15 +262,18 @@ TEST_F(mb, dontwait_with_timeout_einval)
 	__u32 f;
 
 	for (f = KMBOX_TIMEOUT; f <= KMBOX_ABSTIME; f <<= 1) {
-		EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_RECV, buf,
-					 sizeof(buf), KMBOX_DONTWAIT | f,
-					 WAIT_NS, NULL));
-		EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-					 KMBOX_DONTWAIT | f, WAIT_NS, NULL));
-		EXPECT_EQ(-EINVAL, timed(self->fd, KMBOX_IOC_SEND, "x", 1,
-					 KMBOX_DONTWAIT | f, 0, NULL));
+		EXPECT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
+						    buf, sizeof(buf),
+						    KMBOX_DONTWAIT | f, WAIT_NS,
+						    NULL));
+		EXPECT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND,
+						    "x", 1, KMBOX_DONTWAIT | f,
+						    WAIT_NS, NULL));
+		EXPECT_EQ(-EINVAL, kmbox_test_timed(self->fd, KMBOX_IOC_SEND,
+						    "x", 1, KMBOX_DONTWAIT | f,
+						    0, NULL));
 	}
-	ASSERT_EQ(0, queued(self->fd));
+	ASSERT_EQ(0, kmbox_test_queued(self->fd));
 }
 
 /* A message that arrives before the timeout is received. */
@@ -312,8 +286,9 @@ TEST_F(mb, message_before_relative_timeout)
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
 		__u64 t;
-		int n = timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			      KMBOX_TIMEOUT, 20 * NSEC, &t);
+		int n = kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					 sizeof(buf), KMBOX_TIMEOUT, 20 * NSEC,
+					 &t);
 
 		if (n < 0)
 			_exit(-n);
@@ -324,8 +299,8 @@ TEST_F(mb, message_before_relative_timeout)
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
 	ASSERT_EQ(1, st.blocked_receivers);
 	ASSERT_EQ(4, kmbox_test_send(self->fd, "soon", 4, 0, 0));
-	ASSERT_EQ(0, reap(self));
-	ASSERT_EQ(0, queued(self->fd));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
+	ASSERT_EQ(0, kmbox_test_queued(self->fd));
 }
 
 TEST_F(mb, message_before_absolute_deadline)
@@ -336,9 +311,9 @@ TEST_F(mb, message_before_absolute_deadline)
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
-		int n = timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			      KMBOX_ABSTIME, kmbox_test_now_ns() + 20 * NSEC,
-			      NULL);
+		int n = kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					 sizeof(buf), KMBOX_ABSTIME,
+					 kmbox_test_now_ns() + 20 * NSEC, NULL);
 
 		if (n < 0)
 			_exit(-n);
@@ -348,7 +323,7 @@ TEST_F(mb, message_before_absolute_deadline)
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
 	ASSERT_EQ(1, st.blocked_receivers);
 	ASSERT_EQ(4, kmbox_test_send(self->fd, "soon", 4, 0, 0));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 }
 
 /* Room that appears before the timeout lets the send through. */
@@ -361,8 +336,8 @@ TEST_F(mb, room_before_timeout)
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
-		int n = timed(self->fd, KMBOX_IOC_SEND, "2", 1,
-			      KMBOX_TIMEOUT, 20 * NSEC, NULL);
+		int n = kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "2", 1,
+					 KMBOX_TIMEOUT, 20 * NSEC, NULL);
 
 		_exit(n == 1 ? 0 : n < 0 ? -n : 200);
 	}
@@ -371,7 +346,7 @@ TEST_F(mb, room_before_timeout)
 	ASSERT_EQ(1, st.blocked_senders);
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('1', buf[0]);
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('2', buf[0]);
 }
@@ -387,14 +362,15 @@ TEST_F(mb, huge_relative_timeout_sleeps)
 	self->kid = fork();
 	ASSERT_GE(self->kid, 0);
 	if (self->kid == 0) {
-		int n = timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-			      KMBOX_TIMEOUT, INT64_MAX, NULL);
+		int n = kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					 sizeof(buf), KMBOX_TIMEOUT, INT64_MAX,
+					 NULL);
 
 		_exit(n == 1 ? 0 : n < 0 ? -n : 200);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_sleeping(self->kid));
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "h", 1, 0, 0));
-	ASSERT_EQ(0, reap(self));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid));
 }
 
 /* After a timed-out wait the mailbox works as before. */
@@ -403,13 +379,14 @@ TEST_F(mb, works_after_timeout)
 	struct kmbox_stat st;
 	char buf[MSG_SIZE];
 
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
-				    KMBOX_TIMEOUT, 1000000, NULL));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       1000000, NULL));
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
 	ASSERT_EQ(0, st.blocked_receivers);
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "a", 1, 0, 0));
-	ASSERT_EQ(-ETIMEDOUT, timed(self->fd, KMBOX_IOC_SEND, "b", 1,
-				    KMBOX_TIMEOUT, 1000000, NULL));
+	ASSERT_EQ(-ETIMEDOUT, kmbox_test_timed(self->fd, KMBOX_IOC_SEND, "b", 1,
+					       KMBOX_TIMEOUT, 1000000, NULL));
 	ASSERT_EQ(0, kmbox_test_stat(self->fd, &st));
 	ASSERT_EQ(0, st.blocked_senders);
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));

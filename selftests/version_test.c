@@ -65,8 +65,9 @@ TEST_F(dev, longer_struct_tail_cleared)
 	memset(&big, 0xAA, sizeof(big));
 	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, cmd, &big));
 	ASSERT_EQ(KMBOX_ABI_VERSION, big.ver.abi_version);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(0, big.tail[i]);
+	}
 }
 
 TEST_F(dev, shorter_struct_einval)
@@ -87,16 +88,14 @@ TEST_F(dev, unmapped_pointer_efault)
 {
 	void *p = kmbox_test_unmapped();
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->fd, KMBOX_IOC_VERSION, p));
 }
 
 TEST_F(dev, kernel_pointer_efault)
 {
-	void *p = (void *)0xffffffff81000000UL;
+	void *p = kmbox_test_kernel_ptr();
 
-	if (sizeof(void *) < 8)
-		p = (void *)0xc0000000UL;
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->fd, KMBOX_IOC_VERSION, p));
 }
 
@@ -105,7 +104,7 @@ TEST_F(dev, struct_across_guard_page_efault)
 {
 	void *p = kmbox_test_guarded(sizeof(struct kmbox_version) - 1);
 
-	ASSERT_NE(NULL, p);
+	ASSERT_TRUE(p != NULL);
 	ASSERT_EQ(-EFAULT, kmbox_test_ioctl(self->fd, KMBOX_IOC_VERSION, p));
 }
 
