@@ -309,6 +309,29 @@ TEST_F(mb, relative_timeout_not_restarted)
 	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
 }
 
+/*
+ * A stop and continue runs no handler: even a call with a relative
+ * timeout restarts, and gets the message sent afterwards.
+ */
+TEST_F(mb, relative_timeout_restarted_after_stop)
+{
+	char buf[MSG_SIZE];
+	int status;
+
+	ASSERT_GE(spawn(self, 0, 0), 0);
+	if (!self->kid[0])
+		_exit(verdict(kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf,
+					       sizeof(buf), KMBOX_TIMEOUT,
+					       30 * NSEC, NULL), 1, 0));
+	signal_sleeper(_metadata, self, SIGSTOP, 1, 0);
+	ASSERT_EQ(self->kid[0], waitpid(self->kid[0], &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, kill(self->kid[0], SIGCONT));
+	ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], 1, 0));
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "x", 1, 0, 0));
+	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[0]));
+}
+
 TEST_F(mb, relative_timeout_send_not_restarted)
 {
 	ASSERT_EQ(1, kmbox_test_send(self->fd, "1", 1, 0, 0));
