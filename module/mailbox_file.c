@@ -151,6 +151,7 @@ static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
 struct kmbox_recv_ctx {
 	struct kmbox_msg km;
 	struct kmbox_msg __user *uout;
+	bool report_size;	/* on EMSGSIZE, write msg_len back */
 };
 
 /*
@@ -165,8 +166,8 @@ static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
 
 	km->msg_len = msg->len;
 	if (msg->len > km->len) {
-		/* Tell the caller the size it needs; best effort. */
-		if (copy_to_user(rc->uout, km, sizeof(*km)))
+		/* Tell the caller the size it needs, if this error is its. */
+		if (rc->report_size && copy_to_user(rc->uout, km, sizeof(*km)))
 			return -EFAULT;
 		return -EMSGSIZE;
 	}
@@ -200,7 +201,10 @@ static long kmbox_recv_one(struct file *file, struct kmbox_recv_ctx *rc,
 static long kmbox_ioctl_recv(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
-	struct kmbox_recv_ctx rc = { .uout = (void __user *)arg };
+	struct kmbox_recv_ctx rc = {
+		.uout = (void __user *)arg,
+		.report_size = true,
+	};
 	struct kmbox_wait wait;
 	long ret;
 
@@ -307,6 +311,8 @@ static long kmbox_ioctl_recvv(struct file *file, unsigned int cmd,
 			ret = -EINVAL;
 			break;
 		}
+		/* Only an error of the first element is reported. */
+		rc.report_size = !i;
 		ret = kmbox_recv_one(file, &rc, false, &wait);
 		if (ret < 0)
 			break;

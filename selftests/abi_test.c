@@ -92,6 +92,14 @@ FIXTURE_VARIANT_ADD(ioc, stat) {
 	.cmd = KMBOX_IOC_STAT, .on_mbox = 1,
 };
 
+FIXTURE_VARIANT_ADD(ioc, sendv) {
+	.cmd = KMBOX_IOC_SENDV, .on_mbox = 1,
+};
+
+FIXTURE_VARIANT_ADD(ioc, recvv) {
+	.cmd = KMBOX_IOC_RECVV, .on_mbox = 1,
+};
+
 FIXTURE_SETUP(ioc)
 {
 	self->dev = dev_open();
@@ -226,7 +234,7 @@ TEST(shutdown_on_dev_enotty)
 
 TEST(mailbox_unknown_nr_enotty)
 {
-	static const unsigned int nrs[] = { 0x01, 0x0f, 0x16, 0x17, 0x20,
+	static const unsigned int nrs[] = { 0x01, 0x0f, 0x18, 0x19, 0x20,
 					    0x7f, 0xff };
 	struct kmbox_stat st;
 	unsigned int i;

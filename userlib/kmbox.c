@@ -121,6 +121,37 @@ ssize_t kmbox_recv_msg(int fd, struct kmbox_msg *msg)
 	return kmbox__ioctl(fd, KMBOX_IOC_RECV, msg);
 }
 
+/*
+ * The array is only read by SENDV, so the caller's const elements are
+ * handed over as they are; RECVV writes each received message's metadata
+ * into its element.
+ */
+int kmbox_sendv(int fd, const struct kmbox_msg *msgs, unsigned int count,
+		unsigned int flags, __u64 timeout_ns)
+{
+	struct kmbox_msgv req = {
+		.msgs = kmbox__ptr(msgs),
+		.count = count,
+		.flags = flags,
+		.timeout_ns = timeout_ns,
+	};
+
+	return kmbox__ioctl(fd, KMBOX_IOC_SENDV, &req);
+}
+
+int kmbox_recvv(int fd, struct kmbox_msg *msgs, unsigned int count,
+		unsigned int flags, __u64 timeout_ns)
+{
+	struct kmbox_msgv req = {
+		.msgs = kmbox__ptr(msgs),
+		.count = count,
+		.flags = flags,
+		.timeout_ns = timeout_ns,
+	};
+
+	return kmbox__ioctl(fd, KMBOX_IOC_RECVV, &req);
+}
+
 int kmbox_shutdown(int fd)
 {
 	return kmbox__ioctl(fd, KMBOX_IOC_SHUTDOWN, NULL);

@@ -101,6 +101,33 @@ ssize_t kmbox_send_msg(int fd, const struct kmbox_msg *msg);
 ssize_t kmbox_recv_msg(int fd, struct kmbox_msg *msg);
 
 /**
+ * kmbox_sendv() - send several messages in one call
+ * @fd: mailbox descriptor with the send role
+ * @msgs: the messages: buf, len and priority of each (flags and
+ *	timeout_ns 0)
+ * @count: how many, 1 to KMBOX_MSGV_MAX
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT, KMBOX_ABSTIME, KMBOX_NOSIGNAL
+ * @timeout_ns: with KMBOX_TIMEOUT or KMBOX_ABSTIME, for the whole call
+ *
+ * Return: how many were sent (at least 1), or -errno if none was.
+ */
+int kmbox_sendv(int fd, const struct kmbox_msg *msgs, unsigned int count,
+		unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_recvv() - receive several messages in one call
+ * @fd: mailbox descriptor with the receive role
+ * @msgs: buf and len of each (flags and timeout_ns 0); get the metadata
+ * @count: how many at most, 1 to KMBOX_MSGV_MAX
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT, KMBOX_ABSTIME, KMBOX_WAITFORONE
+ * @timeout_ns: with KMBOX_TIMEOUT or KMBOX_ABSTIME, for the whole call
+ *
+ * Return: how many were received (at least 1), or -errno if none was.
+ */
+int kmbox_recvv(int fd, struct kmbox_msg *msgs, unsigned int count,
+		unsigned int flags, __u64 timeout_ns);
+
+/**
  * kmbox_shutdown() - end a mailbox: sends fail, receivers drain then stop
  * @fd: mailbox descriptor of any role
  *
