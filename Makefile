@@ -44,7 +44,7 @@ userlib:
 selftests: userlib
 	@test -f $(KSFT_DIR)/lib.mk || \
 		{ echo "make: no kselftest framework in $(KSFT_DIR): run 'make setup'" >&2; exit 1; }
-	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR)
+	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(CURDIR)/selftests
 
 examples: userlib
 	$(MAKE) -C examples
@@ -73,7 +73,7 @@ modules_install: modules
 clean:
 	-test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userlib clean
-	-$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) clean
+	-$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(CURDIR)/selftests clean
 	-$(MAKE) -C examples clean
 	rm -rf $(BUILD)
 

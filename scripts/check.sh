@@ -68,7 +68,7 @@ stage_dir() {
 	cp selftests/config selftests/settings "$stage/$dir/"
 	run_cmd="$run_cmd cd /kselftest/$dir && run_many"
 	for t in $tests; do
-		cp "$bin/$t" "$stage/$dir/"
+		cp "$bin/$t" "$stage/$dir/" || die "test program $bin/$t was not built"
 		run_cmd="$run_cmd ./$t"
 	done
 	run_cmd="$run_cmd;"
