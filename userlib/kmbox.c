@@ -126,8 +126,8 @@ ssize_t kmbox_recv_msg(int fd, struct kmbox_msg *msg)
  * handed over as they are; RECVV writes each received message's metadata
  * into its element.
  */
-int kmbox_sendv(int fd, const struct kmbox_msg *msgs, unsigned int count,
-		unsigned int flags, __u64 timeout_ns)
+static int kmbox__msgv(int fd, unsigned long cmd, const struct kmbox_msg *msgs,
+		       unsigned int count, unsigned int flags, __u64 timeout_ns)
 {
 	struct kmbox_msgv req = {
 		.msgs = kmbox__ptr(msgs),
@@ -136,20 +136,19 @@ int kmbox_sendv(int fd, const struct kmbox_msg *msgs, unsigned int count,
 		.timeout_ns = timeout_ns,
 	};
 
-	return kmbox__ioctl(fd, KMBOX_IOC_SENDV, &req);
+	return kmbox__ioctl(fd, cmd, &req);
+}
+
+int kmbox_sendv(int fd, const struct kmbox_msg *msgs, unsigned int count,
+		unsigned int flags, __u64 timeout_ns)
+{
+	return kmbox__msgv(fd, KMBOX_IOC_SENDV, msgs, count, flags, timeout_ns);
 }
 
 int kmbox_recvv(int fd, struct kmbox_msg *msgs, unsigned int count,
 		unsigned int flags, __u64 timeout_ns)
 {
-	struct kmbox_msgv req = {
-		.msgs = kmbox__ptr(msgs),
-		.count = count,
-		.flags = flags,
-		.timeout_ns = timeout_ns,
-	};
-
-	return kmbox__ioctl(fd, KMBOX_IOC_RECVV, &req);
+	return kmbox__msgv(fd, KMBOX_IOC_RECVV, msgs, count, flags, timeout_ns);
 }
 
 int kmbox_shutdown(int fd)
