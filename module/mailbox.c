@@ -13,8 +13,9 @@
  * READ_ONCE, says it may try again; it then retakes the mutex and checks
  * for real.  Pollers (poll, select, epoll) wait on a third queue of their
  * own.  Wake-ups happen after the mutex is dropped and only when somebody
- * waits: wq_has_sleeper() pairs with the barrier in prepare_to_wait_*()
- * for sleepers and with the smp_mb() after poll_wait() for pollers.  A
+ * waits: one full barrier (smp_mb() or wq_has_sleeper()) pairs with the
+ * barrier in prepare_to_wait_*() for sleepers and with the smp_mb()
+ * after poll_wait() for pollers, then the queues are looked at.  A
  * change of state wakes one sleeper and every poller, with an event key
  * so that epoll sees which event happened.
  *
@@ -189,12 +190,26 @@ static void kmbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events)
 		wake_up_interruptible_poll(&mbox->poll_wait, events);
 }
 
-/* The state changed for one side: one of its sleepers, every poller. */
-static void kmbox_wake(struct kmbox_mailbox *mbox,
-		       wait_queue_head_t *sleepers, __poll_t events)
+/*
+ * The state changed for one side, under the mutex now dropped: wake one
+ * task of @sleepers, one of @next too if not NULL, and every poller.  One
+ * full barrier, pairing with prepare_to_wait_*() in the sleepers and the
+ * smp_mb() in kmbox_mailbox_poll(), serves every queue looked at after it.
+ */
+static void kmbox_wake(struct kmbox_mailbox *mbox, wait_queue_head_t *sleepers,
+		       wait_queue_head_t *next, __poll_t events)
 {
-	kmbox_wake_sleeper(sleepers);
-	kmbox_wake_pollers(mbox, events);
+	/* Orders the caller's change before the looks at the queues below. */
+	smp_mb();
+	/* Lockless looks, made safe by the barrier above. */
+	if (waitqueue_active(sleepers))
+		wake_up_interruptible(sleepers);
+	/* Likewise. */
+	if (next && waitqueue_active(next))
+		wake_up_interruptible(next);
+	/* Likewise. */
+	if (waitqueue_active(&mbox->poll_wait))
+		wake_up_interruptible_poll(&mbox->poll_wait, events);
 }
 
 /* The state changed for all of one side: every sleeper and poller. */
@@ -418,9 +433,9 @@ ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
 	room_left = kmbox_mailbox_fits(mbox, 0);
 	mutex_unlock(&mbox->lock);
 
-	kmbox_wake(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM);
-	if (room_left)
-		kmbox_wake_sleeper(&mbox->send_wait);
+	/* A sender that leaves room behind it wakes the next sender. */
+	kmbox_wake(mbox, &mbox->recv_wait, room_left ? &mbox->send_wait : NULL,
+		   EPOLLIN | EPOLLRDNORM);
 	if (was_empty)
 		kill_fasync(&mbox->fasync, SIGIO, POLL_IN);
 	return len;
@@ -481,7 +496,7 @@ ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
 	mutex_unlock(&mbox->lock);
 
 	kmbox_message_free(msg);
-	kmbox_wake(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
+	kmbox_wake(mbox, &mbox->send_wait, NULL, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }
 
@@ -521,8 +536,9 @@ __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 	/* Register first, then read the state. */
 	poll_wait(file, &mbox->poll_wait, pt);
 	/*
-	 * Pairs with wq_has_sleeper() in kmbox_wake_pollers(): either the
-	 * waker sees us on the queue or we see its change.
+	 * Pairs with the barrier of the wakers (kmbox_wake(), and
+	 * wq_has_sleeper() in kmbox_wake_pollers()): either the waker sees
+	 * us on the queue or we see its change.
 	 */
 	smp_mb();
 
