@@ -15,6 +15,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -44,13 +45,18 @@ static unsigned long bytes_max = 64UL << 20;
 module_param(bytes_max, ulong, 0644);
 MODULE_PARM_DESC(bytes_max, "ceiling of max_bytes (64 MiB)");
 
+static unsigned long region_size_max = 64UL << 20;
+module_param(region_size_max, ulong, 0644);
+MODULE_PARM_DESC(region_size_max, "ceiling of region_size (64 MiB)");
+
 static unsigned int mailboxes_per_user = 1024;
 module_param(mailboxes_per_user, uint, 0644);
 MODULE_PARM_DESC(mailboxes_per_user, "mailboxes one user may own (1024)");
 
 static unsigned long bytes_per_user = 256UL << 20;
 module_param(bytes_per_user, ulong, 0644);
-MODULE_PARM_DESC(bytes_per_user, "sum of max_bytes one user may own (256 MiB)");
+MODULE_PARM_DESC(bytes_per_user,
+		 "sum of max_bytes and region_size one user may own (256 MiB)");
 
 /**
  * kmbox_limits_fill_defaults() - give the zero fields of new attributes
@@ -80,15 +86,17 @@ int kmbox_limits_fill_defaults(struct kmbox_attr *attr)
  * @attr: attributes with every field given
  *
  * Return: 0, or -EINVAL if a field is 0, above its ceiling, an unknown
- * flag or a non-zero reserved field is present, or max_bytes is smaller
- * than max_msg_size.
+ * flag or a non-zero reserved field is present, max_bytes is smaller
+ * than max_msg_size, or region_size is not a multiple of the page size.
  */
 int kmbox_limits_check_attr(const struct kmbox_attr *attr)
 {
 	unsigned int i;
 
-	if (attr->flags & ~KMBOX_ATTR_HANGUP || attr->mode & ~0777 ||
-	    attr->region_size)
+	if (attr->flags & ~KMBOX_ATTR_HANGUP || attr->mode & ~0777)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(attr->region_size) ||
+	    attr->region_size > READ_ONCE(region_size_max))
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(attr->reserved); i++)
 		if (attr->reserved[i])

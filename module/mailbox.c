@@ -56,7 +56,8 @@
  * The new mailbox holds one reference and is not registered yet.
  *
  * Return: the mailbox, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENOSPC) from the
- * per-user limits.  On error @name is freed.
+ * per-user limits or the allocation of the region.  On error @name is
+ * freed.
  */
 struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 					const struct kmbox_attr *attr)
@@ -71,11 +72,15 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 		err = -ENOMEM;
 		goto err_free_name;
 	}
-	user = kmbox_user_charge(current_fsuid(), attr->max_bytes, privileged);
+	user = kmbox_user_charge(current_fsuid(),
+				 attr->max_bytes + attr->region_size, privileged);
 	if (IS_ERR(user)) {
 		err = PTR_ERR(user);
 		goto err_free_mbox;
 	}
+	err = kmbox_region_init(&mbox->region, attr->region_size);
+	if (err)
+		goto err_uncharge;
 
 	kref_init(&mbox->ref);
 	mbox->name = name;
@@ -96,8 +101,11 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	init_waitqueue_head(&mbox->poll_wait);
 	atomic_set(&mbox->blocked_senders, 0);
 	atomic_set(&mbox->blocked_receivers, 0);
+	kmbox_ring_init(&mbox->ring);
 	return mbox;
 
+err_uncharge:
+	kmbox_user_uncharge(user, attr->max_bytes + attr->region_size);
 err_free_mbox:
 	kfree(mbox);
 err_free_name:
@@ -124,7 +132,8 @@ static void kmbox_mailbox_release(struct kref *ref)
 	mutex_unlock(&kmbox_registry_lock);
 
 	kmbox_queue_purge(&mbox->queue);
-	kmbox_user_uncharge(mbox->user, mbox->max_bytes);
+	kmbox_region_destroy(&mbox->region);
+	kmbox_user_uncharge(mbox->user, mbox->max_bytes + mbox->region.size);
 	mutex_destroy(&mbox->lock);
 	kfree(mbox->name);
 	kfree(mbox);
@@ -212,9 +221,15 @@ static void kmbox_wake(struct kmbox_mailbox *mbox, wait_queue_head_t *sleepers,
 		wake_up_interruptible_poll(&mbox->poll_wait, events);
 }
 
-/* The state changed for all of one side: every sleeper and poller. */
-static void kmbox_wake_all(struct kmbox_mailbox *mbox,
-			   wait_queue_head_t *sleepers, __poll_t events)
+/**
+ * kmbox_mailbox_wake_all() - the state changed for all of one side: wake
+ *	every sleeper of @sleepers and every poller
+ * @mbox: the mailbox, unlocked
+ * @sleepers: a wait queue of the mailbox
+ * @events: the poll events to report
+ */
+void kmbox_mailbox_wake_all(struct kmbox_mailbox *mbox,
+			    wait_queue_head_t *sleepers, __poll_t events)
 {
 	wake_up_interruptible_all(sleepers);
 	kmbox_wake_pollers(mbox, events);
@@ -265,9 +280,9 @@ void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 	mutex_unlock(&mbox->lock);
 
 	if (wake_recv)
-		kmbox_wake_all(mbox, &mbox->recv_wait, EPOLLHUP);
+		kmbox_mailbox_wake_all(mbox, &mbox->recv_wait, EPOLLHUP);
 	if (wake_send)
-		kmbox_wake_all(mbox, &mbox->send_wait, EPOLLERR);
+		kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLERR);
 }
 
 /*
@@ -299,27 +314,34 @@ static bool kmbox_mailbox_fits(const struct kmbox_mailbox *mbox, size_t len)
 }
 
 static bool kmbox_mailbox_recv_ready(const struct kmbox_mailbox *mbox,
-				     size_t unused)
+				     const void *unused)
 {
 	return READ_ONCE(mbox->queue.msgs) || kmbox_mailbox_senders_gone(mbox);
 }
 
+/* @arg: the size_t length of the message to send. */
 static bool kmbox_mailbox_send_ready(const struct kmbox_mailbox *mbox,
-				     size_t len)
+				     const void *arg)
 {
-	return kmbox_mailbox_fits(mbox, len) ||
+	return kmbox_mailbox_fits(mbox, *(const size_t *)arg) ||
 	       kmbox_mailbox_receivers_gone(mbox);
 }
 
-/*
- * Sleep on @wq until @ready(@mbox, @len), a signal or the deadline.
- * Returns 0 when ready (not a promise: check again under the mutex),
- * -EAGAIN for a non-blocking call, -ERESTARTSYS or -ETIMEDOUT.
+/**
+ * kmbox_mailbox_sleep() - sleep until a predicate holds
+ * @mbox: the mailbox, not locked by the caller
+ * @wq: the wait queue to sleep on, exclusively
+ * @ready: the predicate, read without the mutex
+ * @arg: passed to @ready
+ * @wait: whether and how long to sleep
+ *
+ * Return: 0 when @ready(@mbox, @arg) holds (not a promise: the caller
+ * checks again under the mutex), -EAGAIN for a call that may not sleep,
+ * -ERESTARTSYS or -ETIMEDOUT.
  */
-static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
-			      wait_queue_head_t *wq, atomic_t *blocked,
-			      bool (*ready)(const struct kmbox_mailbox *, size_t),
-			      size_t len, const struct kmbox_wait *wait)
+int kmbox_mailbox_sleep(struct kmbox_mailbox *mbox, wait_queue_head_t *wq,
+			kmbox_ready_t ready, const void *arg,
+			const struct kmbox_wait *wait)
 {
 	ktime_t deadline = wait->deadline;
 	bool expired = false;
@@ -329,10 +351,9 @@ static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
 	if (wait->nonblock)
 		return -EAGAIN;
 
-	atomic_inc(blocked);
 	for (;;) {
 		prepare_to_wait_exclusive(wq, &entry, TASK_INTERRUPTIBLE);
-		if (ready(mbox, len))
+		if (ready(mbox, arg))
 			break;
 		if (signal_pending(current)) {
 			ret = -ERESTARTSYS;
@@ -350,10 +371,29 @@ static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
 			schedule();
 	}
 	finish_wait(wq, &entry);
+	return ret;
+}
+
+/*
+ * Sleep as a blocked sender or receiver.  A task that leaves without
+ * using its wake-up (signal, timeout) hands it to the next sleeper.
+ */
+static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
+			      wait_queue_head_t *wq, atomic_t *blocked,
+			      kmbox_ready_t ready, size_t len,
+			      const struct kmbox_wait *wait)
+{
+	static const size_t any_len;
+	int ret;
+
+	if (wait->nonblock)
+		return -EAGAIN;
+
+	atomic_inc(blocked);
+	ret = kmbox_mailbox_sleep(mbox, wq, ready, &len, wait);
 	atomic_dec(blocked);
 
-	/* Leaving without using a wake-up: hand it to the next sleeper. */
-	if (ret && ready(mbox, 0))
+	if (ret && ready(mbox, &any_len))
 		kmbox_wake_sleeper(wq);
 	return ret;
 }
@@ -513,8 +553,9 @@ void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox)
 	WRITE_ONCE(mbox->shutdown, true);
 	mutex_unlock(&mbox->lock);
 
-	kmbox_wake_all(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
-	kmbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLERR);
+	kmbox_mailbox_wake_all(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
+	kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLERR);
+	kmbox_ring_wake_all(mbox);
 }
 
 /**
@@ -572,14 +613,15 @@ void kmbox_mailbox_get_attr(struct kmbox_mailbox *mbox,
 	attr->max_bytes = mbox->max_bytes;
 	attr->mode = mbox->mode;
 	attr->flags = mbox->attr_flags;
+	attr->region_size = mbox->region.size;
 	mutex_unlock(&mbox->lock);
 }
 
 /**
  * kmbox_mailbox_set_attr() - change capacity, message size or mode
  * @mbox: the mailbox
- * @in: new attributes; a field of 0 keeps its value; flags must be 0 or
- *	the mailbox's own
+ * @in: new attributes; a field of 0 keeps its value; flags and
+ *	region_size must be 0 or the mailbox's own
  *
  * Return: 0, -EPERM (not the owner), -EINVAL, -EBUSY (less capacity than
  * what is queued) or -ENOMEM (the owner's bytes_per_user).
@@ -601,6 +643,11 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 		goto out_unlock;
 	}
 	attr.flags = mbox->attr_flags;
+	if (attr.region_size && attr.region_size != mbox->region.size) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	attr.region_size = mbox->region.size;
 	if (!attr.max_msgs)
 		attr.max_msgs = mbox->max_msgs;
 	if (!attr.max_msg_size)
@@ -632,7 +679,7 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	mutex_unlock(&mbox->lock);
 
 	if (grew)
-		kmbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
+		kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
 	return 0;
 
 out_unlock:
@@ -661,6 +708,8 @@ void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 		st->state |= KMBOX_STATE_UNLINKED;
 	st->blocked_senders = atomic_read(&mbox->blocked_senders);
 	st->blocked_receivers = atomic_read(&mbox->blocked_receivers);
+	st->region_size = mbox->region.size;
+	st->mappings = atomic_read(&mbox->region.mappings);
 
 	mutex_lock(&mbox->lock);
 	st->msgs = mbox->queue.msgs;
@@ -675,6 +724,8 @@ void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 	st->high_water = mbox->high_water;
 	st->mode = mbox->mode;
 	st->attr_flags = mbox->attr_flags;
+	st->ring_producers = mbox->ring.ends[KMBOX_END_PRODUCER];
+	st->ring_consumers = mbox->ring.ends[KMBOX_END_CONSUMER];
 	if (mbox->shutdown)
 		st->state |= KMBOX_STATE_SHUTDOWN;
 	mutex_unlock(&mbox->lock);

@@ -18,6 +18,8 @@
 #include <linux/kmbox.h>
 
 #include "queue.h"
+#include "region.h"
+#include "ring.h"
 
 struct kmbox_user;
 
@@ -34,6 +36,7 @@ struct kmbox_user;
  * @all_node: link in the registry's list of every mailbox
  * @name_node: link in the registry's name table; unhashed once unlinked
  * @unlinked: the name was removed
+ * @region: the shared region (fixed at creation, see region.h)
  * @lock: protects every field below it
  * @queue: the messages
  * @max_msgs: capacity in messages
@@ -56,10 +59,11 @@ struct kmbox_user;
  * @blocked_senders: tasks sleeping in send
  * @blocked_receivers: tasks sleeping in receive
  * @fasync: owners of O_ASYNC files (fasync_helper's own locking)
+ * @ring: the ends and doorbells of the ring in @region
  *
  * Locking: kmbox_registry_lock (registry.c) protects @all_node,
  * @name_node and @unlinked.  @lock protects the queue, the attributes,
- * the role counts and the state.  Fields the wait predicates and poll
+ * the role counts, the state and @ring's ends and doorbells.  Fields the wait predicates and poll
  * read without @lock (queue figures, capacity, role counts, @shutdown)
  * are written with WRITE_ONCE and read with READ_ONCE.  Nesting order:
  * kmbox_registry_lock, then @lock, then kmbox_users_lock (limits.c).
@@ -76,6 +80,7 @@ struct kmbox_mailbox {
 	struct list_head all_node;
 	struct hlist_node name_node;
 	bool unlinked;
+	struct kmbox_region region;
 
 	struct mutex lock;		/* protects the fields below */
 	struct kmbox_queue queue;
@@ -100,6 +105,7 @@ struct kmbox_mailbox {
 	atomic_t blocked_senders;
 	atomic_t blocked_receivers;
 	struct fasync_struct *fasync;
+	struct kmbox_ring ring;
 };
 
 /**
@@ -123,6 +129,10 @@ struct kmbox_wait {
  */
 typedef int (*kmbox_deliver_t)(void *ctx, const struct kmbox_message *msg);
 
+/* A wait predicate, read without the mailbox mutex. */
+typedef bool (*kmbox_ready_t)(const struct kmbox_mailbox *mbox,
+			      const void *arg);
+
 struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 					const struct kmbox_attr *attr);
 void kmbox_mailbox_get(struct kmbox_mailbox *mbox);
@@ -137,6 +147,11 @@ ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
 ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
 			   const struct kmbox_wait *wait,
 			   kmbox_deliver_t deliver, void *ctx);
+int kmbox_mailbox_sleep(struct kmbox_mailbox *mbox, wait_queue_head_t *wq,
+			kmbox_ready_t ready, const void *arg,
+			const struct kmbox_wait *wait);
+void kmbox_mailbox_wake_all(struct kmbox_mailbox *mbox,
+			    wait_queue_head_t *sleepers, __poll_t events);
 void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox);
 __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 			    poll_table *pt);

@@ -2,10 +2,11 @@
 /*
  * kmbox: mailbox file descriptors.
  *
- * A mailbox file is an anonymous-inode file whose private data is a
+ * A mailbox file is an anonymous-inode file whose private data holds a
  * reference to its mailbox.  Its role is its access mode, as for the two
  * ends of a pipe: FMODE_WRITE may send, FMODE_READ may receive, so the
- * VFS itself refuses read() or write() without the role (EBADF).
+ * VFS itself refuses read() or write() without the role (EBADF), and
+ * mmap() of the region follows the rules of a file's mapping.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,7 +24,30 @@
 
 #include "mailbox.h"
 #include "mailbox_file.h"
+#include "region.h"
+#include "ring.h"
 #include "uarg.h"
+
+/**
+ * struct kmbox_file - private data of a mailbox file
+ * @mbox: the mailbox, one reference
+ * @ring_side: KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER once the file has
+ *	joined the ring, else 0; set once, by cmpxchg()
+ * @ring_seen: count of the file's doorbell when it joined or its last
+ *	KMBOX_IOC_RING_WAIT returned, for poll()
+ */
+struct kmbox_file {
+	struct kmbox_mailbox *mbox;
+	u32 ring_side;
+	u64 ring_seen;
+};
+
+static struct kmbox_mailbox *kmbox_file_mbox(struct file *file)
+{
+	struct kmbox_file *kf = file->private_data;
+
+	return kf->mbox;
+}
 
 #define KMBOX_SEND_FLAGS \
 	(KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME | KMBOX_NOSIGNAL)
@@ -72,7 +96,7 @@ static ssize_t kmbox_mailbox_write(struct file *file, const char __user *buf,
 	ssize_t ret;
 
 	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_send(file->private_data, buf, len, 0, &wait);
+	ret = kmbox_mailbox_send(kmbox_file_mbox(file), buf, len, 0, &wait);
 	if (ret == -EPIPE)
 		send_sig(SIGPIPE, current, 0);
 	return ret;
@@ -103,7 +127,7 @@ static ssize_t kmbox_mailbox_read(struct file *file, char __user *buf,
 	ssize_t ret;
 
 	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_recv(file->private_data, false, &wait,
+	ret = kmbox_mailbox_recv(kmbox_file_mbox(file), false, &wait,
 				 kmbox_deliver_read, &rd);
 	return ret == -EPIPE ? 0 : ret;
 }
@@ -143,7 +167,7 @@ static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
 	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
 	if (ret)
 		return ret;
-	ret = kmbox_mailbox_send(file->private_data, u64_to_user_ptr(km.buf),
+	ret = kmbox_mailbox_send(kmbox_file_mbox(file), u64_to_user_ptr(km.buf),
 				 km.len, km.priority, &wait);
 	return kmbox_send_result(&wait, km.flags, ret);
 }
@@ -194,7 +218,7 @@ static long kmbox_recv_one(struct file *file, struct kmbox_recv_ctx *rc,
 	rc->km.time_ns = 0;
 	rc->km.sender_pid = 0;
 	rc->km.sender_uid = 0;
-	return kmbox_mailbox_recv(file->private_data, peek, wait,
+	return kmbox_mailbox_recv(kmbox_file_mbox(file), peek, wait,
 				  kmbox_deliver_recv, rc);
 }
 
@@ -268,7 +292,7 @@ static long kmbox_ioctl_sendv(struct file *file, unsigned int cmd,
 			ret = -EINVAL;
 		if (ret)
 			break;
-		ret = kmbox_mailbox_send(file->private_data,
+		ret = kmbox_mailbox_send(kmbox_file_mbox(file),
 					 u64_to_user_ptr(km.buf), km.len,
 					 km.priority, &wait);
 		if (ret < 0)
@@ -328,7 +352,7 @@ static long kmbox_ioctl_shutdown(struct file *file, unsigned int cmd)
 {
 	if (cmd != KMBOX_IOC_SHUTDOWN)
 		return -ENOTTY;
-	kmbox_mailbox_shutdown(file->private_data);
+	kmbox_mailbox_shutdown(kmbox_file_mbox(file));
 	return 0;
 }
 
@@ -337,7 +361,7 @@ static long kmbox_ioctl_get_attr(struct file *file, unsigned int cmd,
 {
 	struct kmbox_attr attr;
 
-	kmbox_mailbox_get_attr(file->private_data, &attr);
+	kmbox_mailbox_get_attr(kmbox_file_mbox(file), &attr);
 	return kmbox_uarg_copy_out(cmd, arg, &attr, sizeof(attr));
 }
 
@@ -350,7 +374,7 @@ static long kmbox_ioctl_set_attr(struct file *file, unsigned int cmd,
 	ret = kmbox_uarg_copy_in(&attr, sizeof(attr), cmd, arg);
 	if (ret)
 		return ret;
-	return kmbox_mailbox_set_attr(file->private_data, &attr);
+	return kmbox_mailbox_set_attr(kmbox_file_mbox(file), &attr);
 }
 
 static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
@@ -362,10 +386,84 @@ static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kmbox_mailbox_stat(file->private_data, st);
+	kmbox_mailbox_stat(kmbox_file_mbox(file), st);
 	ret = kmbox_uarg_copy_out(cmd, arg, st, sizeof(*st));
 	kfree(st);
 	return ret;
+}
+
+static long kmbox_ioctl_ring_join(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct kmbox_file *kf = file->private_data;
+	struct kmbox_ring_join join;
+	fmode_t role;
+	u64 seen;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&join, sizeof(join), cmd, arg);
+	if (ret)
+		return ret;
+	if (join.flags || (join.side != KMBOX_RING_PRODUCER &&
+			   join.side != KMBOX_RING_CONSUMER))
+		return -EINVAL;
+	if (!kf->mbox->region.shmem)
+		return -ENODEV;
+	role = join.side == KMBOX_RING_PRODUCER ? FMODE_WRITE : FMODE_READ;
+	if (!(file->f_mode & role))
+		return -EBADF;
+
+	/* Claim the file first: a second JOIN on it fails at once. */
+	if (cmpxchg(&kf->ring_side, 0, join.side))
+		return -EALREADY;
+	ret = kmbox_ring_join(kf->mbox, join.side - 1, &seen);
+	if (ret) {
+		WRITE_ONCE(kf->ring_side, 0);
+		return ret;
+	}
+	WRITE_ONCE(kf->ring_seen, seen);
+	return 0;
+}
+
+static long kmbox_ioctl_ring_wait(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct kmbox_file *kf = file->private_data;
+	u32 side = READ_ONCE(kf->ring_side);
+	struct kmbox_ring_wait rw;
+	struct kmbox_wait wait;
+	u64 seen;
+	long ret;
+
+	ret = kmbox_uarg_copy_in(&rw, sizeof(rw), cmd, arg);
+	if (ret)
+		return ret;
+	if (!side || rw.flags & ~(KMBOX_DONTWAIT | KMBOX_TIMEOUT |
+				  KMBOX_ABSTIME) ||
+	    !IS_ALIGNED(rw.uaddr, sizeof(u32)))
+		return -EINVAL;
+	ret = kmbox_wait_init(&wait, file, rw.flags, rw.timeout_ns);
+	if (ret)
+		return ret;
+	ret = kmbox_ring_wait(kf->mbox, side - 1, u64_to_user_ptr(rw.uaddr),
+			      rw.value, &wait, &seen);
+	WRITE_ONCE(kf->ring_seen, seen);
+	return kmbox_wait_result(&wait, ret);
+}
+
+static long kmbox_ioctl_ring_wake(struct file *file, unsigned int cmd)
+{
+	struct kmbox_file *kf = file->private_data;
+	u32 side = READ_ONCE(kf->ring_side);
+
+	if (cmd != KMBOX_IOC_RING_WAKE)
+		return -ENOTTY;
+	if (!side)
+		return -EINVAL;
+	/* Each end rings the other's doorbell. */
+	kmbox_ring_wake(kf->mbox, side == KMBOX_RING_PRODUCER ?
+			KMBOX_END_CONSUMER : KMBOX_END_PRODUCER);
+	return 0;
 }
 
 static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
@@ -388,30 +486,72 @@ static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 		return kmbox_ioctl_sendv(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_RECVV):
 		return kmbox_ioctl_recvv(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_RING_JOIN):
+		return kmbox_ioctl_ring_join(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_RING_WAIT):
+		return kmbox_ioctl_ring_wait(file, cmd, arg);
+	case KMBOX_IOC_BASE(KMBOX_IOC_RING_WAKE):
+		return kmbox_ioctl_ring_wake(file, cmd);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/*
+ * The queue's events, and EPOLLPRI for an end of the ring whose doorbell
+ * rang since its last wait, or whose wait would fail with EPIPE.  The
+ * barrier in kmbox_mailbox_poll() orders the looks at the ring after the
+ * registration on the poll queue, which the ring's wake-ups also wake.
+ */
 static __poll_t kmbox_mailbox_file_poll(struct file *file, poll_table *pt)
 {
-	return kmbox_mailbox_poll(file->private_data, file, pt);
+	struct kmbox_file *kf = file->private_data;
+	u32 side = READ_ONCE(kf->ring_side);
+	__poll_t mask;
+
+	mask = kmbox_mailbox_poll(kf->mbox, file, pt);
+	if (side && (kmbox_ring_rung(kf->mbox, side - 1,
+				     READ_ONCE(kf->ring_seen)) ||
+		     kmbox_ring_hung(kf->mbox, side - 1)))
+		mask |= EPOLLPRI;
+	return mask;
+}
+
+static int kmbox_mailbox_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return kmbox_region_mmap(kmbox_file_mbox(file), vma);
 }
 
 static int kmbox_mailbox_fasync(int fd, struct file *file, int on)
 {
-	struct kmbox_mailbox *mbox = file->private_data;
+	struct kmbox_mailbox *mbox = kmbox_file_mbox(file);
 
 	return fasync_helper(fd, file, on, &mbox->fasync);
 }
 
 static int kmbox_mailbox_release(struct inode *inode, struct file *file)
 {
-	struct kmbox_mailbox *mbox = file->private_data;
+	struct kmbox_file *kf = file->private_data;
+	struct kmbox_mailbox *mbox = kf->mbox;
 
+	if (kf->ring_side)
+		kmbox_ring_leave(mbox, kf->ring_side - 1);
 	kmbox_mailbox_detach(mbox, file->f_mode);
 	kmbox_mailbox_put(mbox);
+	kfree(kf);
 	return 0;
+}
+
+static const char *kmbox_ring_side_name(u32 side)
+{
+	switch (side) {
+	case KMBOX_RING_PRODUCER:
+		return "producer";
+	case KMBOX_RING_CONSUMER:
+		return "consumer";
+	default:
+		return "-";
+	}
 }
 
 static const char *kmbox_role(fmode_t fmode)
@@ -428,12 +568,13 @@ static const char *kmbox_role(fmode_t fmode)
 
 static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
 {
+	struct kmbox_file *kf = file->private_data;
 	struct kmbox_stat *st;
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return;
-	kmbox_mailbox_stat(file->private_data, st);
+	kmbox_mailbox_stat(kf->mbox, st);
 	seq_printf(sf, "kmbox-id:\t%llu\n", st->id);
 	seq_puts(sf, "kmbox-name:\t");
 	seq_escape(sf, st->name, " \t\n\\");
@@ -449,6 +590,9 @@ static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
 		   st->sent, st->received, st->high_water);
 	seq_printf(sf, "uid:\t%u\ngid:\t%u\nmode:\t%04o\nattr_flags:\t%#x\nstate:\t%#x\n",
 		   st->uid, st->gid, st->mode, st->attr_flags, st->state);
+	seq_printf(sf, "region_size:\t%llu\nmappings:\t%llu\nring:\t%s\n",
+		   st->region_size, st->mappings,
+		   kmbox_ring_side_name(READ_ONCE(kf->ring_side)));
 	kfree(st);
 }
 
@@ -459,6 +603,7 @@ static const struct file_operations kmbox_mailbox_fops = {
 	.poll		= kmbox_mailbox_file_poll,
 	.unlocked_ioctl	= kmbox_mailbox_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= kmbox_mailbox_mmap,
 	.fasync		= kmbox_mailbox_fasync,
 	.release	= kmbox_mailbox_release,
 	.show_fdinfo	= kmbox_mailbox_show_fdinfo,
@@ -476,9 +621,10 @@ static const struct file_operations kmbox_mailbox_fops = {
  */
 int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
 {
+	struct kmbox_file *kf;
 	int oflags = O_RDWR;
 	struct file *file;
-	int fd;
+	int fd, err;
 
 	if ((flags & (KMBOX_SEND | KMBOX_RECV)) == KMBOX_SEND)
 		oflags = O_WRONLY;
@@ -487,15 +633,27 @@ int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
 	if (flags & KMBOX_NONBLOCK)
 		oflags |= O_NONBLOCK;
 
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
+	if (!kf)
+		return -ENOMEM;
+	kf->mbox = mbox;
 	fd = get_unused_fd_flags(flags & KMBOX_CLOEXEC ? O_CLOEXEC : 0);
-	if (fd < 0)
-		return fd;
-	file = anon_inode_getfile("[kmbox]", &kmbox_mailbox_fops, mbox, oflags);
+	if (fd < 0) {
+		err = fd;
+		goto err_free_kf;
+	}
+	file = anon_inode_getfile("[kmbox]", &kmbox_mailbox_fops, kf, oflags);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		return PTR_ERR(file);
+		err = PTR_ERR(file);
+		goto err_put_fd;
 	}
 	kmbox_mailbox_attach(mbox, file->f_mode);
 	fd_install(fd, file);
 	return fd;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_free_kf:
+	kfree(kf);
+	return err;
 }

@@ -34,6 +34,8 @@
 /* KMBOX_FEATURE_*: what the running module supports. */
 #define KMBOX_FEATURE_MAILBOX	_BITULL(0)	/* mailboxes */
 #define KMBOX_FEATURE_BATCH	_BITULL(1)	/* KMBOX_IOC_SENDV, KMBOX_IOC_RECVV */
+#define KMBOX_FEATURE_REGION	_BITULL(2)	/* shared regions (mmap) */
+#define KMBOX_FEATURE_RING	_BITULL(3)	/* KMBOX_IOC_RING_* doorbells */
 
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
@@ -58,7 +60,9 @@ struct kmbox_version {
  *	max_msg_size); at least max_msg_size
  * @mode: permission bits, 0 to 0777 (0 at creation: 0600)
  * @flags: KMBOX_ATTR_* flags, fixed at creation
- * @region_size: size of the shared region; must be 0 in this version
+ * @region_size: size in bytes of the shared region that the mailbox's
+ *	file descriptors can mmap(): 0 (none) or a multiple of the page
+ *	size up to the region_size_max module parameter; fixed at creation
  * @reserved: must be zero
  */
 struct kmbox_attr {
@@ -208,6 +212,10 @@ struct kmbox_msgv {
  * @state: KMBOX_STATE_* bits
  * @pad: zero
  * @region_size: size of the shared region (0: none)
+ * @mappings: memory mappings of the region that exist (VMAs, counted in
+ *	every process; fork and a partial munmap can add some)
+ * @ring_producers: file descriptions that joined as ring producer (0 or 1)
+ * @ring_consumers: file descriptions that joined as ring consumer (0 or 1)
  * @reserved: zero
  * @name: the name, NUL-terminated; empty for an anonymous mailbox
  */
@@ -232,8 +240,40 @@ struct kmbox_stat {
 	__u32 state;
 	__u32 pad;
 	__u64 region_size;
-	__u64 reserved[4];
+	__u64 mappings;
+	__u32 ring_producers;
+	__u32 ring_consumers;
+	__u64 reserved[2];
 	char name[KMBOX_NAME_MAX + 1];
+};
+
+/* struct kmbox_ring_join.side: which end of a ring a file is */
+#define KMBOX_RING_PRODUCER	1	/* writes messages, needs the send role */
+#define KMBOX_RING_CONSUMER	2	/* reads messages, needs the receive role */
+
+/**
+ * struct kmbox_ring_join - argument of KMBOX_IOC_RING_JOIN
+ * @side: KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER
+ * @flags: must be zero
+ */
+struct kmbox_ring_join {
+	__u32 side;
+	__u32 flags;
+};
+
+/**
+ * struct kmbox_ring_wait - argument of KMBOX_IOC_RING_WAIT
+ * @uaddr: user pointer to a 4-byte aligned __u32 (the ring index the
+ *	caller waits to see change)
+ * @value: sleep only while *@uaddr equals this
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT or KMBOX_ABSTIME
+ * @timeout_ns: as in struct kmbox_msg
+ */
+struct kmbox_ring_wait {
+	__u64 uaddr;
+	__u32 value;
+	__u32 flags;
+	__u64 timeout_ns;
 };
 
 /* Issued on a /dev/kmbox file descriptor. */
@@ -251,5 +291,8 @@ struct kmbox_stat {
 #define KMBOX_IOC_STAT		_IOR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_stat)
 #define KMBOX_IOC_SENDV		_IOW(KMBOX_IOC_MAGIC, 0x16, struct kmbox_msgv)
 #define KMBOX_IOC_RECVV		_IOW(KMBOX_IOC_MAGIC, 0x17, struct kmbox_msgv)
+#define KMBOX_IOC_RING_JOIN	_IOW(KMBOX_IOC_MAGIC, 0x18, struct kmbox_ring_join)
+#define KMBOX_IOC_RING_WAIT	_IOW(KMBOX_IOC_MAGIC, 0x19, struct kmbox_ring_wait)
+#define KMBOX_IOC_RING_WAKE	_IO(KMBOX_IOC_MAGIC, 0x1a)
 
 #endif /* _UAPI_LINUX_KMBOX_H */

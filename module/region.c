@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmbox: the shared region of a mailbox.
+ *
+ * The region is a shmem file, as memfd_create() makes, that nobody can
+ * open: its pages are swappable and zero-filled, and a futex in them is
+ * shared between processes, because every mapping maps the same file.
+ *
+ * mmap() on a mailbox file maps the shmem file in its place
+ * (vma_set_file()), so that the page cache, reclaim and rmap see an
+ * ordinary shared file mapping.  The VMA keeps shmem's fault handlers
+ * and gets open() and close() hooks of the region's own: each VMA holds a
+ * reference to the mailbox, so a mapping keeps the mailbox alive after
+ * its last file is closed, and the region counts its mappings.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+
+#include "mailbox.h"
+#include "region.h"
+
+/*
+ * Allocate every page now, in the creator's context, so that they are
+ * charged to its memory cgroup rather than to whoever touches them first.
+ */
+static int kmbox_region_populate(struct file *shmem, u64 size)
+{
+	struct address_space *mapping = shmem->f_mapping;
+	pgoff_t index;
+
+	for (index = 0; index < size >> PAGE_SHIFT; index++) {
+		struct page *page = shmem_read_mapping_page(mapping, index);
+
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		put_page(page);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * kmbox_region_init() - make the region of a new mailbox
+ * @region: the mailbox's region, zeroed
+ * @size: its size, a multiple of PAGE_SIZE checked by the caller; 0 makes
+ *	no region
+ *
+ * Return: 0, -ENOMEM, or another error of shmem_file_setup().
+ */
+int kmbox_region_init(struct kmbox_region *region, u64 size)
+{
+	struct file *shmem;
+	int err;
+
+	atomic_set(&region->mappings, 0);
+	if (!size)
+		return 0;
+
+	shmem = shmem_file_setup("kmbox-region", size, 0);
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+	err = kmbox_region_populate(shmem, size);
+	if (err)
+		goto err_put_shmem;
+	region->shmem = shmem;
+	region->size = size;
+	return 0;
+
+err_put_shmem:
+	fput(shmem);
+	return err;
+}
+
+/**
+ * kmbox_region_destroy() - free the region of a dying mailbox
+ * @region: the region; no mapping of it remains
+ */
+void kmbox_region_destroy(struct kmbox_region *region)
+{
+	WARN_ON_ONCE(atomic_read(&region->mappings));
+	if (region->shmem)
+		fput(region->shmem);
+}
+
+static void kmbox_region_vm_open(struct vm_area_struct *vma)
+{
+	struct kmbox_mailbox *mbox = vma->vm_private_data;
+
+	kmbox_mailbox_get(mbox);
+	atomic_inc(&mbox->region.mappings);
+}
+
+static void kmbox_region_vm_close(struct vm_area_struct *vma)
+{
+	struct kmbox_mailbox *mbox = vma->vm_private_data;
+
+	atomic_dec(&mbox->region.mappings);
+	kmbox_mailbox_put(mbox);
+}
+
+static vm_fault_t kmbox_region_vm_fault(struct vm_fault *vmf)
+{
+	struct kmbox_mailbox *mbox = vmf->vma->vm_private_data;
+
+	return READ_ONCE(mbox->region.shmem_ops)->fault(vmf);
+}
+
+static const struct vm_operations_struct kmbox_region_vm_ops = {
+	.open		= kmbox_region_vm_open,
+	.close		= kmbox_region_vm_close,
+	.fault		= kmbox_region_vm_fault,
+	.map_pages	= filemap_map_pages,
+};
+
+/**
+ * kmbox_region_mmap() - map a mailbox's region
+ * @mbox: the mailbox of the file being mapped
+ * @vma: the new mapping; the VFS has already refused write access to a
+ *	file without FMODE_WRITE and cleared VM_MAYWRITE for it
+ *
+ * Return: 0, -ENODEV (no region), -EINVAL (not MAP_SHARED, or outside
+ * the region), or an error of shmem's mmap().
+ */
+int kmbox_region_mmap(struct kmbox_mailbox *mbox, struct vm_area_struct *vma)
+{
+	struct kmbox_region *region = &mbox->region;
+	unsigned long pages = region->size >> PAGE_SHIFT;
+	int err;
+
+	if (!region->shmem)
+		return -ENODEV;
+	/* A read-only shared mapping has VM_MAYSHARE without VM_SHARED. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
+
+	vma_set_file(vma, region->shmem);
+	err = call_mmap(region->shmem, vma);
+	if (err)
+		return err;
+	WRITE_ONCE(region->shmem_ops, vma->vm_ops);
+
+	/* mremap() may shrink or move the mapping, never grow it. */
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_ops = &kmbox_region_vm_ops;
+	vma->vm_private_data = mbox;
+	kmbox_region_vm_open(vma);
+	return 0;
+}
