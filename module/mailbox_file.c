@@ -42,7 +42,13 @@ struct kmbox_file {
 	u64 ring_seen;
 };
 
-static struct kmbox_mailbox *kmbox_file_mbox(struct file *file)
+/**
+ * kmbox_mailbox_file_mbox() - the mailbox of a mailbox file
+ * @file: a file made by kmbox_mailbox_file_install()
+ *
+ * Return: the mailbox, which lives at least as long as @file.
+ */
+struct kmbox_mailbox *kmbox_mailbox_file_mbox(struct file *file)
 {
 	struct kmbox_file *kf = file->private_data;
 
@@ -96,7 +102,7 @@ static ssize_t kmbox_mailbox_write(struct file *file, const char __user *buf,
 	ssize_t ret;
 
 	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_send(kmbox_file_mbox(file), buf, len, 0, &wait);
+	ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file), buf, len, 0, &wait);
 	if (ret == -EPIPE)
 		send_sig(SIGPIPE, current, 0);
 	return ret;
@@ -127,7 +133,7 @@ static ssize_t kmbox_mailbox_read(struct file *file, char __user *buf,
 	ssize_t ret;
 
 	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_recv(kmbox_file_mbox(file), false, &wait,
+	ret = kmbox_mailbox_recv(kmbox_mailbox_file_mbox(file), false, &wait,
 				 kmbox_deliver_read, &rd);
 	return ret == -EPIPE ? 0 : ret;
 }
@@ -167,7 +173,7 @@ static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
 	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
 	if (ret)
 		return ret;
-	ret = kmbox_mailbox_send(kmbox_file_mbox(file), u64_to_user_ptr(km.buf),
+	ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file), u64_to_user_ptr(km.buf),
 				 km.len, km.priority, &wait);
 	return kmbox_send_result(&wait, km.flags, ret);
 }
@@ -218,7 +224,7 @@ static long kmbox_recv_one(struct file *file, struct kmbox_recv_ctx *rc,
 	rc->km.time_ns = 0;
 	rc->km.sender_pid = 0;
 	rc->km.sender_uid = 0;
-	return kmbox_mailbox_recv(kmbox_file_mbox(file), peek, wait,
+	return kmbox_mailbox_recv(kmbox_mailbox_file_mbox(file), peek, wait,
 				  kmbox_deliver_recv, rc);
 }
 
@@ -292,7 +298,7 @@ static long kmbox_ioctl_sendv(struct file *file, unsigned int cmd,
 			ret = -EINVAL;
 		if (ret)
 			break;
-		ret = kmbox_mailbox_send(kmbox_file_mbox(file),
+		ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file),
 					 u64_to_user_ptr(km.buf), km.len,
 					 km.priority, &wait);
 		if (ret < 0)
@@ -352,7 +358,7 @@ static long kmbox_ioctl_shutdown(struct file *file, unsigned int cmd)
 {
 	if (cmd != KMBOX_IOC_SHUTDOWN)
 		return -ENOTTY;
-	kmbox_mailbox_shutdown(kmbox_file_mbox(file));
+	kmbox_mailbox_shutdown(kmbox_mailbox_file_mbox(file));
 	return 0;
 }
 
@@ -361,7 +367,7 @@ static long kmbox_ioctl_get_attr(struct file *file, unsigned int cmd,
 {
 	struct kmbox_attr attr;
 
-	kmbox_mailbox_get_attr(kmbox_file_mbox(file), &attr);
+	kmbox_mailbox_get_attr(kmbox_mailbox_file_mbox(file), &attr);
 	return kmbox_uarg_copy_out(cmd, arg, &attr, sizeof(attr));
 }
 
@@ -374,7 +380,7 @@ static long kmbox_ioctl_set_attr(struct file *file, unsigned int cmd,
 	ret = kmbox_uarg_copy_in(&attr, sizeof(attr), cmd, arg);
 	if (ret)
 		return ret;
-	return kmbox_mailbox_set_attr(kmbox_file_mbox(file), &attr);
+	return kmbox_mailbox_set_attr(kmbox_mailbox_file_mbox(file), &attr);
 }
 
 static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
@@ -386,7 +392,7 @@ static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kmbox_mailbox_stat(kmbox_file_mbox(file), st);
+	kmbox_mailbox_stat(kmbox_mailbox_file_mbox(file), st);
 	ret = kmbox_uarg_copy_out(cmd, arg, st, sizeof(*st));
 	kfree(st);
 	return ret;
@@ -519,12 +525,12 @@ static __poll_t kmbox_mailbox_file_poll(struct file *file, poll_table *pt)
 
 static int kmbox_mailbox_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return kmbox_region_mmap(kmbox_file_mbox(file), vma);
+	return kmbox_region_mmap(file, vma);
 }
 
 static int kmbox_mailbox_fasync(int fd, struct file *file, int on)
 {
-	struct kmbox_mailbox *mbox = kmbox_file_mbox(file);
+	struct kmbox_mailbox *mbox = kmbox_mailbox_file_mbox(file);
 
 	return fasync_helper(fd, file, on, &mbox->fasync);
 }

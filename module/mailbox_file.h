@@ -7,8 +7,10 @@
 
 #include <linux/types.h>
 
+struct file;
 struct kmbox_mailbox;
 
 int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags);
+struct kmbox_mailbox *kmbox_mailbox_file_mbox(struct file *file);
 
 #endif /* _KMBOX_MAILBOX_FILE_H */

@@ -9,9 +9,12 @@
  * mmap() on a mailbox file maps the shmem file in its place
  * (vma_set_file()), so that the page cache, reclaim and rmap see an
  * ordinary shared file mapping.  The VMA keeps shmem's fault handlers
- * and gets open() and close() hooks of the region's own: each VMA holds a
- * reference to the mailbox, so a mapping keeps the mailbox alive after
- * its last file is closed, and the region counts its mappings.
+ * and gets open() and close() hooks of the region's own.  Each VMA holds
+ * a reference to the mailbox file it was made from, as any mapping of a
+ * file does: the mapping keeps that file, its role and its mailbox alive
+ * after close(), and the module too, since the file's last fput() is
+ * deferred until after the close() hook has returned.  The region counts
+ * its mappings.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +24,7 @@
 #include <linux/shmem_fs.h>
 
 #include "mailbox.h"
+#include "mailbox_file.h"
 #include "region.h"
 
 /*
@@ -86,27 +90,27 @@ void kmbox_region_destroy(struct kmbox_region *region)
 		fput(region->shmem);
 }
 
+/* The region of the mailbox file that a VMA holds. */
+static struct kmbox_region *kmbox_vma_region(struct vm_area_struct *vma)
+{
+	return &kmbox_mailbox_file_mbox(vma->vm_private_data)->region;
+}
+
 static void kmbox_region_vm_open(struct vm_area_struct *vma)
 {
-	struct kmbox_mailbox *mbox = vma->vm_private_data;
-
-	kmbox_mailbox_get(mbox);
-	atomic_inc(&mbox->region.mappings);
+	get_file(vma->vm_private_data);
+	atomic_inc(&kmbox_vma_region(vma)->mappings);
 }
 
 static void kmbox_region_vm_close(struct vm_area_struct *vma)
 {
-	struct kmbox_mailbox *mbox = vma->vm_private_data;
-
-	atomic_dec(&mbox->region.mappings);
-	kmbox_mailbox_put(mbox);
+	atomic_dec(&kmbox_vma_region(vma)->mappings);
+	fput(vma->vm_private_data);
 }
 
 static vm_fault_t kmbox_region_vm_fault(struct vm_fault *vmf)
 {
-	struct kmbox_mailbox *mbox = vmf->vma->vm_private_data;
-
-	return READ_ONCE(mbox->region.shmem_ops)->fault(vmf);
+	return READ_ONCE(kmbox_vma_region(vmf->vma)->shmem_ops)->fault(vmf);
 }
 
 static const struct vm_operations_struct kmbox_region_vm_ops = {
@@ -118,16 +122,16 @@ static const struct vm_operations_struct kmbox_region_vm_ops = {
 
 /**
  * kmbox_region_mmap() - map a mailbox's region
- * @mbox: the mailbox of the file being mapped
+ * @file: the mailbox file being mapped
  * @vma: the new mapping; the VFS has already refused write access to a
  *	file without FMODE_WRITE and cleared VM_MAYWRITE for it
  *
  * Return: 0, -ENODEV (no region), -EINVAL (not MAP_SHARED, or outside
  * the region), or an error of shmem's mmap().
  */
-int kmbox_region_mmap(struct kmbox_mailbox *mbox, struct vm_area_struct *vma)
+int kmbox_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct kmbox_region *region = &mbox->region;
+	struct kmbox_region *region = &kmbox_mailbox_file_mbox(file)->region;
 	unsigned long pages = region->size >> PAGE_SHIFT;
 	int err;
 
@@ -148,7 +152,7 @@ int kmbox_region_mmap(struct kmbox_mailbox *mbox, struct vm_area_struct *vma)
 	/* mremap() may shrink or move the mapping, never grow it. */
 	vma->vm_flags |= VM_DONTEXPAND;
 	vma->vm_ops = &kmbox_region_vm_ops;
-	vma->vm_private_data = mbox;
+	vma->vm_private_data = file;
 	kmbox_region_vm_open(vma);
 	return 0;
 }

@@ -31,10 +31,8 @@ struct kmbox_region {
 	const struct vm_operations_struct *shmem_ops;
 };
 
-struct kmbox_mailbox;
-
 int kmbox_region_init(struct kmbox_region *region, u64 size);
 void kmbox_region_destroy(struct kmbox_region *region);
-int kmbox_region_mmap(struct kmbox_mailbox *mbox, struct vm_area_struct *vma);
+int kmbox_region_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _KMBOX_REGION_H */
