@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module lifetime: kmbox cannot be unloaded while a /dev/kmbox file is
- * open, unloads once it is closed, and loads again.
+ * Module lifetime: kmbox cannot be unloaded while a /dev/kmbox file or a
+ * mailbox file is open or a mailbox's region is mapped, unloads once
+ * they are gone, and loads again.
  *
  * Needs root and KMBOX_MODULE, the path of kmbox.ko, to load it again.
  * Leaves the module loaded, as it found it.
@@ -134,6 +135,38 @@ TEST_F(module, unload_refused_while_named_mailbox_open)
 	ASSERT_EQ(0, load_module(self->path));
 	/* A fresh module: the name is not there. */
 	ASSERT_EQ(-ENOENT, kmbox_test_open(name, 0));
+}
+
+/*
+ * A mapping of a region holds its mailbox file, and so the module, after
+ * every descriptor is closed: unloading then would leave the mapping's
+ * hooks pointing into freed code.
+ */
+TEST_F(module, unload_refused_while_region_mapped)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kmbox_attr attr = { .region_size = page };
+	char *p;
+	int fd;
+
+	fd = kmbox_test_create(NULL, &attr, 0);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	close(fd);
+
+	ASSERT_EQ(-EWOULDBLOCK, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_TRUE(module_loaded());
+	/* The memory is still there and usable. */
+	p[0] = 'm';
+	p[page - 1] = 'n';
+	ASSERT_EQ('m', p[0]);
+
+	ASSERT_EQ(0, munmap(p, page));
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module(self->path));
+	ASSERT_TRUE(module_loaded());
 }
 
 /* A second load of a loaded module is refused and changes nothing. */
