@@ -451,6 +451,8 @@ static long kmbox_ioctl_ring_wait(struct file *file, unsigned int cmd,
 	ret = kmbox_wait_init(&wait, file, rw.flags, rw.timeout_ns);
 	if (ret)
 		return ret;
+	/* A ring since the file's last wait counts: see ring.c. */
+	seen = READ_ONCE(kf->ring_seen);
 	ret = kmbox_ring_wait(kf->mbox, side - 1, u64_to_user_ptr(rw.uaddr),
 			      rw.value, &wait, &seen);
 	WRITE_ONCE(kf->ring_seen, seen);

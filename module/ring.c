@@ -160,7 +160,8 @@ static int kmbox_ring_unmoved(u32 __user *uaddr, u32 value)
  * @uaddr: the index in the caller's memory, 4-byte aligned
  * @value: the value the caller saw there
  * @wait: whether and how long to sleep
- * @seen: set to the count of the doorbell on return
+ * @seen: the count of the doorbell when this end last returned from a
+ *	wait (or joined); set to its count on return
  *
  * Return: 0 (the index moved or the doorbell rang), -EPIPE (the index has
  * not moved and the ring is hung), -EFAULT, -EAGAIN, -ETIMEDOUT or
@@ -173,7 +174,7 @@ int kmbox_ring_wait(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 	struct kmbox_ring_sleeper s = { .end = end };
 	int ret;
 
-	s.seen = READ_ONCE(mbox->ring.bells[end]);
+	s.seen = *seen;
 	/* Pairs with the waker's barrier between its index and its ring. */
 	smp_mb();
 	ret = kmbox_ring_unmoved(uaddr, value);

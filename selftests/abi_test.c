@@ -44,8 +44,23 @@ TEST(struct_layout)
 	EXPECT_EQ(32, offsetof(struct kmbox_msg, msg_len));
 	EXPECT_EQ(56, offsetof(struct kmbox_msg, sender_pid));
 	EXPECT_EQ(112, offsetof(struct kmbox_stat, region_size));
+	EXPECT_EQ(120, offsetof(struct kmbox_stat, mappings));
+	EXPECT_EQ(128, offsetof(struct kmbox_stat, ring_producers));
+	EXPECT_EQ(132, offsetof(struct kmbox_stat, ring_consumers));
+	EXPECT_EQ(136, offsetof(struct kmbox_stat, reserved));
 	EXPECT_EQ(152, offsetof(struct kmbox_stat, name));
+	EXPECT_EQ(8, sizeof(struct kmbox_ring_join));
+	EXPECT_EQ(24, sizeof(struct kmbox_ring_wait));
+	EXPECT_EQ(8, offsetof(struct kmbox_ring_wait, value));
+	EXPECT_EQ(12, offsetof(struct kmbox_ring_wait, flags));
+	EXPECT_EQ(16, offsetof(struct kmbox_ring_wait, timeout_ns));
 	EXPECT_EQ(0xDA, _IOC_TYPE(KMBOX_IOC_CREATE));
+	/* The ring's command numbers, as released. */
+	EXPECT_EQ(0x4008DA18u, KMBOX_IOC_RING_JOIN);
+	EXPECT_EQ(0x4018DA19u, KMBOX_IOC_RING_WAIT);
+	EXPECT_EQ(0x0000DA1Au, KMBOX_IOC_RING_WAKE);
+	EXPECT_EQ(1, KMBOX_RING_PRODUCER);
+	EXPECT_EQ(2, KMBOX_RING_CONSUMER);
 }
 
 /* One ioctl each: which descriptor it needs and its argument size. */
@@ -98,6 +113,14 @@ FIXTURE_VARIANT_ADD(ioc, sendv) {
 
 FIXTURE_VARIANT_ADD(ioc, recvv) {
 	.cmd = KMBOX_IOC_RECVV, .on_mbox = 1,
+};
+
+FIXTURE_VARIANT_ADD(ioc, ring_join) {
+	.cmd = KMBOX_IOC_RING_JOIN, .on_mbox = 1,
+};
+
+FIXTURE_VARIANT_ADD(ioc, ring_wait) {
+	.cmd = KMBOX_IOC_RING_WAIT, .on_mbox = 1,
 };
 
 FIXTURE_SETUP(ioc)
@@ -234,7 +257,7 @@ TEST(shutdown_on_dev_enotty)
 
 TEST(mailbox_unknown_nr_enotty)
 {
-	static const unsigned int nrs[] = { 0x01, 0x0f, 0x18, 0x19, 0x20,
+	static const unsigned int nrs[] = { 0x01, 0x0f, 0x1b, 0x1f, 0x20,
 					    0x7f, 0xff };
 	struct kmbox_stat st;
 	unsigned int i;
@@ -295,6 +318,45 @@ TEST(shutdown_wrong_encoding_enotty)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_SHUTDOWN, NULL));
 	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
 	EXPECT_EQ(KMBOX_STATE_SHUTDOWN, st.state & KMBOX_STATE_SHUTDOWN);
+	close(fd);
+}
+
+TEST(ring_wake_on_dev_enotty)
+{
+	int dev = dev_open();
+
+	ASSERT_GE(dev, 0);
+	EXPECT_EQ(-ENOTTY, kmbox_test_ioctl(dev, KMBOX_IOC_RING_WAKE, NULL));
+	close(dev);
+}
+
+/* RING_WAKE is _IO: any direction or size is another command. */
+TEST(ring_wake_wrong_encoding_enotty)
+{
+	static const unsigned int dirs[] = {
+		_IOC_NONE, _IOC_READ, _IOC_WRITE, _IOC_READ | _IOC_WRITE,
+	};
+	static const unsigned int sizes[] = { 0, 1, 4, 8, 64 };
+	unsigned int nr = _IOC_NR(KMBOX_IOC_RING_WAKE), i, j;
+	struct kmbox_ring_join join = { .side = KMBOX_RING_PRODUCER };
+	__u64 buf[8] = { 0 };
+	int fd = kmbox_test_create_region(NULL, sysconf(_SC_PAGESIZE), 0);
+
+	ASSERT_GE(fd, 0);
+	/* Joined, so that the real command would succeed. */
+	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &join));
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+			if (dirs[i] == _IOC_NONE && sizes[j] == 0)
+				continue;
+			EXPECT_EQ(-ENOTTY, kmbox_test_ioctl(fd,
+				_IOC(dirs[i], KMBOX_IOC_MAGIC, nr, sizes[j]),
+				buf)) {
+				TH_LOG("dir %u size %u", dirs[i], sizes[j]);
+			}
+		}
+	}
+	EXPECT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAKE, NULL));
 	close(fd);
 }
 
@@ -640,6 +702,103 @@ TEST_F(abi, stat_longer_tail_cleared)
 	for (i = 0; i < ARRAY_SIZE(big.tail); i++) {
 		EXPECT_EQ(0, big.tail[i]);
 	}
+	close(fd);
+}
+
+/* --- KMBOX_IOC_RING_JOIN and KMBOX_IOC_RING_WAIT ------------------- */
+
+static int ring_ends(int fd)
+{
+	struct kmbox_stat st;
+
+	if (kmbox_test_stat(fd, &st))
+		return -1;
+	return st.ring_producers * 10 + st.ring_consumers;
+}
+
+TEST_F(abi, ring_join_shorter_einval)
+{
+	struct kmbox_ring_join j = { .side = KMBOX_RING_PRODUCER };
+	int fd = kmbox_test_create_region(NULL, sysconf(_SC_PAGESIZE), 0);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, resize(KMBOX_IOC_RING_JOIN,
+						       4), &j));
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, resize(KMBOX_IOC_RING_JOIN,
+						       sizeof(j) - 1), &j));
+	EXPECT_EQ(0, ring_ends(fd));
+	close(fd);
+}
+
+TEST_F(abi, ring_join_longer)
+{
+	struct {
+		struct kmbox_ring_join j;
+		__u64 tail[2];
+	} big = { .j.side = KMBOX_RING_CONSUMER };
+	unsigned int cmd = resize(KMBOX_IOC_RING_JOIN, sizeof(big));
+	int fd = kmbox_test_create_region(NULL, sysconf(_SC_PAGESIZE), 0);
+	unsigned int i;
+
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < ARRAY_SIZE(big.tail); i++) {
+		memset(big.tail, 0, sizeof(big.tail));
+		big.tail[i] = 1ull << 40;
+		EXPECT_EQ(-E2BIG, kmbox_test_ioctl(fd, cmd, &big)) {
+			TH_LOG("tail[%u]", i);
+		}
+	}
+	EXPECT_EQ(0, ring_ends(fd));
+	memset(big.tail, 0, sizeof(big.tail));
+	EXPECT_EQ(0, kmbox_test_ioctl(fd, cmd, &big));
+	EXPECT_EQ(1, ring_ends(fd));
+	close(fd);
+}
+
+TEST_F(abi, ring_wait_shorter_einval)
+{
+	__u32 word = 0;
+	struct kmbox_ring_wait w = { .uaddr = uptr(&word),
+				     .flags = KMBOX_DONTWAIT };
+	struct kmbox_ring_join j = { .side = KMBOX_RING_CONSUMER };
+	int fd = kmbox_test_create_region(NULL, sysconf(_SC_PAGESIZE), 0);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &j));
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, resize(KMBOX_IOC_RING_WAIT,
+						       16), &w));
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, resize(KMBOX_IOC_RING_WAIT,
+						       sizeof(w) - 1), &w));
+	EXPECT_EQ(-EAGAIN, kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAIT, &w));
+	close(fd);
+}
+
+TEST_F(abi, ring_wait_longer)
+{
+	__u32 word = 0;
+	struct {
+		struct kmbox_ring_wait w;
+		__u64 tail[3];
+	} big = { .w.uaddr = uptr(&word), .w.flags = KMBOX_DONTWAIT };
+	struct kmbox_ring_join j = { .side = KMBOX_RING_CONSUMER };
+	unsigned int cmd = resize(KMBOX_IOC_RING_WAIT, sizeof(big));
+	int fd = kmbox_test_create_region(NULL, sysconf(_SC_PAGESIZE), 0);
+	unsigned int i;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &j));
+	for (i = 0; i < ARRAY_SIZE(big.tail); i++) {
+		memset(big.tail, 0, sizeof(big.tail));
+		big.tail[i] = 1;
+		EXPECT_EQ(-E2BIG, kmbox_test_ioctl(fd, cmd, &big)) {
+			TH_LOG("tail[%u]", i);
+		}
+	}
+	memset(big.tail, 0, sizeof(big.tail));
+	/* Read whole: the word is 0 as expected, so it would sleep. */
+	EXPECT_EQ(-EAGAIN, kmbox_test_ioctl(fd, cmd, &big));
+	word = 1;
+	EXPECT_EQ(0, kmbox_test_ioctl(fd, cmd, &big));
 	close(fd);
 }
 

@@ -12,6 +12,7 @@
 static const char * const params[] = {
 	"default_max_msgs", "default_msg_size", "max_msgs_max",
 	"msg_size_max", "bytes_max", "mailboxes_per_user", "bytes_per_user",
+	"region_size_max",
 };
 
 FIXTURE(attr) {
@@ -107,6 +108,7 @@ TEST_F(attr, parameter_defaults)
 	EXPECT_EQ(67108864, kmbox_test_param_read("bytes_max"));
 	EXPECT_EQ(1024, kmbox_test_param_read("mailboxes_per_user"));
 	EXPECT_EQ(268435456, kmbox_test_param_read("bytes_per_user"));
+	EXPECT_EQ(67108864, kmbox_test_param_read("region_size_max"));
 }
 
 TEST_F(attr, defaults)
@@ -364,21 +366,43 @@ TEST_F(attr, unknown_flag)
 	EXPECT_EQ(0, try_create(&a));
 }
 
-TEST_F(attr, region_size_nonzero)
+/*
+ * region_size is 0 or a multiple of the page size up to region_size_max
+ * (region_test covers regions in depth); SET_ATTR cannot change it.
+ */
+TEST_F(attr, region_size)
 {
-	struct kmbox_attr a = { .region_size = 1 };
+	const __u64 page = sysconf(_SC_PAGESIZE);
+	const __u64 max = kmbox_test_param_read("region_size_max");
+	const __u64 bad[] = { 1, page - 1, page + 1, page / 2,
+			      (max / page + 1) * page, 1ull << 63,
+			      UINT64_MAX };
+	struct kmbox_attr a = { 0 };
+	unsigned int i;
 	int fd;
 
-	EXPECT_EQ(-EINVAL, try_create(&a));
-	a.region_size = 4096;
-	EXPECT_EQ(-EINVAL, try_create(&a));
-	a.region_size = 1ull << 63;
-	EXPECT_EQ(-EINVAL, try_create(&a));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		a.region_size = bad[i];
+		EXPECT_EQ(-EINVAL, try_create(&a)) {
+			TH_LOG("region_size %llu", (unsigned long long)bad[i]);
+		}
+	}
+	a.region_size = page;
+	fd = kmbox_test_create(NULL, &a, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, get_attr(fd, &a));
+	EXPECT_EQ(page, a.region_size);
+	a = (struct kmbox_attr){ .region_size = 2 * page };
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a));
+	close(fd);
 
+	/* No region (0) cannot become one either. */
 	fd = kmbox_test_create(NULL, NULL, 0);
 	ASSERT_GE(fd, 0);
-	a = (struct kmbox_attr){ .region_size = 4096 };
+	a = (struct kmbox_attr){ .region_size = page };
 	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a));
+	ASSERT_EQ(0, get_attr(fd, &a));
+	EXPECT_EQ(0, a.region_size);
 	close(fd);
 }
 

@@ -180,6 +180,87 @@ static inline int kmbox_test_wait_sleeping(int tid)
 }
 
 /*
+ * Wait until task @tid sleeps (state S) inside system call @nr whose
+ * second argument is @arg1, as /proc/<tid>/syscall shows it: proof that a
+ * waiter is asleep in that very call (an ioctl and its command, a futex
+ * and its operation), not somewhere before it.  Where the kernel has no
+ * /proc/<tid>/syscall, the state alone.  Returns 0, or -1 after ~10 s.
+ */
+static inline int kmbox_test_wait_in_syscall(int tid, long nr,
+					     unsigned long arg1)
+{
+	char path[64], buf[512], *p;
+	unsigned long long a0, a1;
+	long got;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+	if (access(path, R_OK))
+		return kmbox_test_wait_sleeping(tid);
+	for (i = 0; i < 10000; i++) {
+		if (kmbox_test_wait_sleeping(tid))
+			return -1;
+		if (kmbox_test_read_file(path, buf, sizeof(buf)) < 0)
+			return -1;
+		if (sscanf(buf, "%ld 0x%llx 0x%llx", &got, &a0, &a1) == 3 &&
+		    got == nr && a1 == arg1) {
+			/* Still asleep after the look at its system call? */
+			snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+			if (kmbox_test_read_file(path, buf, sizeof(buf)) < 0)
+				return -1;
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 0;
+			snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
+/*
+ * Value of the line "@key:<tab>value" of /proc/self/fdinfo/@fd into @val
+ * (truncated to @size), without the newline: 0, or -1 if there is none.
+ */
+static inline int kmbox_test_fdinfo(int fd, const char *key, char *val,
+				    size_t size)
+{
+	char path[64], line[512], *v;
+	size_t len = strlen(key), n;
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, len) || line[len] != ':' ||
+		    line[len + 1] != '\t')
+			continue;
+		v = line + len + 2;
+		n = strcspn(v, "\n");
+		if (n >= size)
+			n = size - 1;
+		memcpy(val, v, n);
+		val[n] = 0;
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* KMBOX_IOC_CREATE with only region_size set: a descriptor or -errno. */
+static inline int kmbox_test_create_region(const char *name, __u64 size,
+					   __u32 flags)
+{
+	struct kmbox_attr attr = { .region_size = size };
+
+	return kmbox_test_create(name, &attr, flags);
+}
+
+/*
  * Two pages, the second PROT_NONE: returns a pointer @len bytes before the
  * guard, so an access of more than @len bytes faults.  NULL on failure.
  */

@@ -701,7 +701,7 @@ TEST_F(lib, setattr)
 	set.max_bytes = 16;		/* below max_msg_size */
 	ASSERT_EQ(-EINVAL, LIBERR(kmbox_setattr(fd, &set)));
 	memset(&set, 0, sizeof(set));
-	set.region_size = 4096;
+	set.region_size = 4096;		/* not the mailbox's region size (0) */
 	ASSERT_EQ(-EINVAL, LIBERR(kmbox_setattr(fd, &set)));
 
 	ASSERT_EQ(-EFAULT, LIBERR(kmbox_setattr(fd, NULL)));
@@ -755,7 +755,10 @@ TEST_F(lib, stat)
 	ASSERT_EQ(KMBOX_STATE_NAMED, st.state);
 	ASSERT_EQ(0, st.pad);
 	ASSERT_EQ(0, st.region_size);
-	for (i = 0; i < 4; i++) {
+	ASSERT_EQ(0, st.mappings);
+	ASSERT_EQ(0, st.ring_producers);
+	ASSERT_EQ(0, st.ring_consumers);
+	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		ASSERT_EQ(0, st.reserved[i]);
 	}
 	ASSERT_STREQ(name, st.name);

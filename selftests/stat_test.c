@@ -214,6 +214,9 @@ TEST_F(stat, fresh_anonymous)
 	EXPECT_EQ(0, st.state);
 	EXPECT_EQ(0, st.pad);
 	EXPECT_EQ(0, st.region_size);
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, st.ring_producers);
+	EXPECT_EQ(0, st.ring_consumers);
 	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		EXPECT_EQ(0, st.reserved[i]);
 	}
@@ -604,6 +607,9 @@ TEST_F(stat, prefilled_struct_cleared)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_STAT, &st));
 	EXPECT_EQ(0, st.pad);
 	EXPECT_EQ(0, st.region_size);
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, st.ring_producers);
+	EXPECT_EQ(0, st.ring_consumers);
 	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		EXPECT_EQ(0, st.reserved[i]);
 	}
@@ -684,17 +690,21 @@ TEST_F(stat, fdinfo_identity)
 /* The figures of fdinfo are those of STAT. */
 TEST_F(stat, fdinfo_figures)
 {
+	long page = sysconf(_SC_PAGESIZE);
 	struct kmbox_attr a = { .max_msgs = 9, .max_msg_size = 90,
-				.max_bytes = 500 };
+				.max_bytes = 500, .region_size = 2 * page };
 	unsigned long long v;
 	struct kmbox_stat st;
 	char buf[128];
 	int fd, s, i;
+	void *m;
 
 	fd = kmbox_test_create(self->name, &a, KMBOX_EXCL);
 	ASSERT_GE(fd, 0);
 	s = kmbox_test_open(self->name, KMBOX_SEND);
 	ASSERT_GE(s, 0);
+	m = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	ASSERT_TRUE(m != MAP_FAILED);
 	for (i = 1; i <= 4; i++) {
 		ASSERT_EQ(i * 10, put(s, i * 10));
 	}
@@ -724,7 +734,11 @@ TEST_F(stat, fdinfo_figures)
 	CHECK_FIGURE(high_water);
 	CHECK_FIGURE(uid);
 	CHECK_FIGURE(gid);
+	CHECK_FIGURE(region_size);
+	CHECK_FIGURE(mappings);
 #undef CHECK_FIGURE
+	EXPECT_EQ(2 * page, st.region_size);
+	EXPECT_EQ(1, st.mappings);
 	EXPECT_EQ(3, st.msgs);
 	EXPECT_EQ(90, st.bytes);
 	EXPECT_EQ(4, st.sent);
@@ -732,6 +746,7 @@ TEST_F(stat, fdinfo_figures)
 	EXPECT_EQ(4, st.high_water);
 	EXPECT_EQ(2, st.senders);
 	EXPECT_EQ(1, st.receivers);
+	munmap(m, page);
 	close(s);
 	close(fd);
 }

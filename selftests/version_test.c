@@ -35,6 +35,20 @@ TEST_F(dev, version)
 	ASSERT_EQ(0, ver.pad);
 }
 
+/* Every feature of this header, and no bit it does not define. */
+TEST_F(dev, features)
+{
+	const __u64 known = KMBOX_FEATURE_MAILBOX | KMBOX_FEATURE_BATCH |
+			    KMBOX_FEATURE_REGION | KMBOX_FEATURE_RING;
+	struct kmbox_version ver;
+
+	memset(&ver, 0xAA, sizeof(ver));
+	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, KMBOX_IOC_VERSION, &ver));
+	EXPECT_EQ(known, ver.features);
+	EXPECT_EQ(1ull << 2, KMBOX_FEATURE_REGION);
+	EXPECT_EQ(1ull << 3, KMBOX_FEATURE_RING);
+}
+
 TEST_F(dev, version_on_read_only_fd)
 {
 	struct kmbox_version ver;

@@ -8,25 +8,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kmbox.h"
-
-/* The one way into the kernel: an ioctl whose failure comes back as -errno. */
-static inline int kmbox__ioctl(int fd, unsigned long cmd, void *arg)
-{
-	int ret = ioctl(fd, cmd, arg);
-
-	return ret < 0 ? -errno : ret;
-}
-
-/* A user pointer as the __u64 the uapi structs carry (NULL gives 0). */
-static inline __u64 kmbox__ptr(const void *p)
-{
-	return (__u64)(uintptr_t)p;
-}
+#include "kmbox_internal.h"
 
 /*
  * Issue one ioctl on a /dev/kmbox descriptor of its own, opened for this

@@ -162,6 +162,111 @@ int kmbox_setattr(int fd, const struct kmbox_attr *attr);
  */
 int kmbox_stat(int fd, struct kmbox_stat *st);
 
+/**
+ * struct kmbox_ring - one end of a ring in a mailbox's shared region
+ *
+ * Filled in by kmbox_ring_attach(); the fields are the library's own.
+ * One end is used by one thread at a time.
+ */
+struct kmbox_ring {
+	void *map;		/* the whole region, mapped read-write */
+	size_t map_size;	/* its size */
+	unsigned char *data;	/* the data area */
+	__u32 *tail;		/* producer's index */
+	__u32 *head;		/* consumer's index */
+	__u32 *consumer_waiting;
+	__u32 *producer_waiting;
+	__u32 data_size;	/* a power of two */
+	__u32 pos;		/* this end's own index, as last published */
+	int fd;			/* the mailbox descriptor (not owned) */
+	unsigned int side;	/* KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER */
+};
+
+/**
+ * kmbox_ring_region_size() - region size a ring of @data_size bytes needs
+ * @data_size: bytes of messages in flight at most, a power of two
+ *
+ * Return: the region_size to create the mailbox with (header included,
+ * rounded up to the page size), or 0 if @data_size is not a power of two
+ * of at least 64 bytes, or above 2 GiB (the indices are 32-bit).
+ */
+size_t kmbox_ring_region_size(size_t data_size);
+
+/**
+ * kmbox_ring_attach() - map a mailbox's region and become one end of its
+ *	ring
+ * @ring: filled in
+ * @fd: mailbox descriptor with both roles, whose mailbox has a region
+ * @side: KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER
+ *
+ * Maps the whole region read-write, joins the ring (KMBOX_IOC_RING_JOIN)
+ * and lays the ring out in the region if nobody has yet.  The descriptor
+ * is not duplicated and must stay open while the ring is used; its file
+ * stays that end of the ring until it is closed.  On failure nothing
+ * stays mapped, the file has not joined and @ring is untouched.
+ *
+ * Return: 0 or -errno: -EINVAL (@side), -ENODEV (no region), -ENOSPC
+ * (region too small for a ring), -EACCES (@fd cannot map the region
+ * read-write: it lacks a role), -EPROTO (the region holds something that
+ * is not a ring of this layout and size), -EALREADY (this file is an end
+ * already), -EBUSY (another file is that end), -ENOMEM, -EBADF, -ENOTTY.
+ */
+int kmbox_ring_attach(struct kmbox_ring *ring, int fd, unsigned int side);
+
+/**
+ * kmbox_ring_detach() - unmap the region
+ * @ring: an attached ring
+ *
+ * The descriptor is not closed; the file stays an end of the ring.
+ *
+ * Return: 0 or -errno.
+ */
+int kmbox_ring_detach(struct kmbox_ring *ring);
+
+/**
+ * kmbox_ring_send() - write one message into the ring (producer)
+ * @ring: the producer end
+ * @buf: the message
+ * @len: its length, 0 to data_size / 2 - 8
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT or KMBOX_ABSTIME
+ * @timeout_ns: with KMBOX_TIMEOUT, nanoseconds; with KMBOX_ABSTIME, a
+ *	CLOCK_MONOTONIC deadline; otherwise 0
+ *
+ * Makes no system call unless the ring is full (it sleeps; with
+ * KMBOX_DONTWAIT it asks the kernel once whether the consumer is gone, and
+ * leaves its waiting flag raised so that the consumer's next take rings
+ * the doorbell: EPOLLPRI) or the consumer sleeps (it wakes it).  A
+ * relative timeout becomes one deadline when the call first sleeps.
+ *
+ * Return: @len, or -errno: -EMSGSIZE, -EAGAIN (full, KMBOX_DONTWAIT),
+ * -ETIMEDOUT, -EINTR, -EPIPE (full and the consumer is gone or the
+ * mailbox shut down), -EBADMSG (the ring's indices are impossible),
+ * -EINVAL (flags, or not the producer).
+ */
+ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
+			unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_recv() - take one message from the ring (consumer)
+ * @ring: the consumer end
+ * @buf: the buffer
+ * @len: its length
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT or KMBOX_ABSTIME
+ * @timeout_ns: as for kmbox_ring_send()
+ *
+ * Makes no system call unless the ring is empty (it sleeps; with
+ * KMBOX_DONTWAIT it asks the kernel once, to tell end-of-stream from an
+ * empty ring, and leaves its waiting flag raised so that the next message
+ * rings the doorbell: EPOLLPRI) or the producer sleeps (it wakes it).
+ *
+ * Return: the message's length, or -errno: -EMSGSIZE (@len too small; the
+ * message stays), -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE (end-of-stream: empty
+ * and the producer is gone or the mailbox shut down), -EBADMSG (a record
+ * or index is impossible), -EINVAL (flags, or not the consumer).
+ */
+ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
+			unsigned int flags, __u64 timeout_ns);
+
 #ifdef __cplusplus
 }
 #endif
