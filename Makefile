@@ -5,6 +5,8 @@
 #   make            module (against KDIR), libkmbox and the selftests
 #   make check      lint, build, selftests in QEMU on the stock and debug kernels
 #   make demo       boot the stock kernel in QEMU and show kmbox working
+#   make bench      kmbox against pipes, sockets, POSIX/SysV queues in QEMU
+#                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
 #   make lint       checkpatch --strict, W=1 and sparse (C=2)
 #   make setup      install and prepare what the above need (idempotent)
 #   make install    libkmbox, headers, pkg-config file, man pages
@@ -61,6 +63,9 @@ check:
 demo:
 	scripts/demo.sh
 
+bench:
+	scripts/bench.sh
+
 install:
 	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
@@ -78,4 +83,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules modules-debug userlib selftests examples setup lint \
-	check demo install uninstall modules_install clean
+	check demo bench install uninstall modules_install clean

@@ -17,6 +17,7 @@ PACKAGES=(
 	libelf-dev libssl-dev xz-utils cpio kmod sparse
 	linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
+	rt-tests libpopt-dev
 )
 MIN_FREE_MB_STOCK=2000
 MIN_FREE_MB_DEBUG=8000

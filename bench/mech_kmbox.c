@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmbox-bench: the kmbox mechanisms.
+ *
+ *   kmbox-rw         write() and read() on a mailbox descriptor
+ *   kmbox-ioctl      kmbox_send() / kmbox_recv() (KMBOX_IOC_SEND/RECV)
+ *   kmbox-sendv/N    kmbox_sendv() / kmbox_recvv() with N messages a call
+ *                    (the receiver takes up to N, KMBOX_WAITFORONE)
+ *   kmbox-ring       the libkmbox ring in the mailbox's shared region,
+ *                    blocking (the kernel only puts a side to sleep)
+ *   kmbox-ring-spin  the same ring, each side spinning on the other's
+ *                    published index before it calls kmbox_ring_send()
+ *                    or kmbox_ring_recv(), which then never sleep
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kmbox.h>
+
+static int kmbox_attr_open(struct chan *c, size_t region)
+{
+	struct kmbox_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.max_msgs = c->cap;
+	a.max_msg_size = c->size ? c->size : 1;
+	a.max_bytes = (__u64)c->cap * a.max_msg_size;
+	a.region_size = region;
+	return kmbox_create(NULL, &a, 0);
+}
+
+static int kq_open(struct chan *c)
+{
+	int fd = kmbox_attr_open(c, 0);
+
+	if (fd < 0)
+		return fd;
+	c->fd[0] = fd;
+	return 0;
+}
+
+static int kq_side(struct chan *c, int side)
+{
+	(void)c;
+	(void)side;
+	return 0;
+}
+
+static void kq_close(struct chan *c)
+{
+	if (c->fd[0] >= 0)
+		close(c->fd[0]);
+	c->fd[0] = -1;
+	free(c->priv);
+	c->priv = NULL;
+}
+
+/* kmbox-rw */
+
+static int krw_send(struct chan *c, const void *buf, unsigned int prio)
+{
+	ssize_t n;
+
+	(void)prio;
+	n = write(c->fd[0], buf, c->size);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+static int krw_recv(struct chan *c, void *buf)
+{
+	ssize_t n = read(c->fd[0], buf, c->size);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+const struct mech mech_kmbox_rw = {
+	.name = "kmbox-rw",
+	.flags = MF_KMBOX | MF_MULTI | MF_THREADS,
+	.open = kq_open, .side = kq_side, .close = kq_close,
+	.send = krw_send, .recv = krw_recv,
+};
+
+/* kmbox-ioctl */
+
+static int kio_send(struct chan *c, const void *buf, unsigned int prio)
+{
+	struct kmbox_msg m;
+	ssize_t n;
+
+	if (!prio) {
+		n = kmbox_send(c->fd[0], buf, c->size, 0);
+	} else {
+		memset(&m, 0, sizeof(m));
+		m.buf = (__u64)(uintptr_t)buf;
+		m.len = c->size;
+		m.priority = prio;
+		n = kmbox_send_msg(c->fd[0], &m);
+	}
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+static int kio_recv(struct chan *c, void *buf)
+{
+	ssize_t n = kmbox_recv(c->fd[0], buf, c->size, 0);
+
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+const struct mech mech_kmbox_ioctl = {
+	.name = "kmbox-ioctl",
+	.flags = MF_KMBOX | MF_MULTI | MF_PRIO | MF_THREADS,
+	.open = kq_open, .side = kq_side, .close = kq_close,
+	.send = kio_send, .recv = kio_recv,
+};
+
+/* kmbox-sendv/N */
+
+struct kvec {
+	unsigned int n;
+	struct kmbox_msg msgs[];
+};
+
+static int kv_open(struct chan *c)
+{
+	struct kvec *v;
+	int ret = kq_open(c);
+
+	if (ret)
+		return ret;
+	v = calloc(1, sizeof(*v) + c->batch * sizeof(v->msgs[0]));
+	if (!v)
+		return -ENOMEM;
+	v->n = c->batch;
+	c->priv = v;
+	return 0;
+}
+
+static int kv_sendv(struct chan *c, void *const *bufs, unsigned int n)
+{
+	struct kvec *v = c->priv;
+	unsigned int i, done = 0;
+	int ret;
+
+	if (n > v->n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		memset(&v->msgs[i], 0, sizeof(v->msgs[i]));
+		v->msgs[i].buf = (__u64)(uintptr_t)bufs[i];
+		v->msgs[i].len = c->size;
+	}
+	while (done < n) {
+		ret = kmbox_sendv(c->fd[0], v->msgs + done, n - done, 0, 0);
+		if (ret < 0)
+			return ret;
+		done += (unsigned int)ret;
+	}
+	return 0;
+}
+
+static int kv_recvv(struct chan *c, void *const *bufs, unsigned int n)
+{
+	struct kvec *v = c->priv;
+	unsigned int i;
+	int ret;
+
+	if (n > v->n)
+		n = v->n;
+	for (i = 0; i < n; i++) {
+		memset(&v->msgs[i], 0, sizeof(v->msgs[i]));
+		v->msgs[i].buf = (__u64)(uintptr_t)bufs[i];
+		v->msgs[i].len = c->size;
+	}
+	ret = kmbox_recvv(c->fd[0], v->msgs, n, KMBOX_WAITFORONE, 0);
+	return ret;
+}
+
+static int kv_send1(struct chan *c, const void *buf, unsigned int prio)
+{
+	void *b = (void *)buf;
+
+	(void)prio;
+	return kv_sendv(c, &b, 1);
+}
+
+static int kv_recv1(struct chan *c, void *buf)
+{
+	int ret = kv_recvv(c, &buf, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+const struct mech mech_kmbox_vec = {
+	.name = "kmbox-sendv",
+	.flags = MF_KMBOX | MF_MULTI | MF_BATCH | MF_THREADS,
+	.open = kv_open, .side = kq_side, .close = kq_close,
+	.send = kv_send1, .recv = kv_recv1,
+	.sendv = kv_sendv, .recvv = kv_recvv,
+};
+
+/* kmbox-ring, kmbox-ring-spin */
+
+struct kring {
+	struct kmbox_ring r;
+	int spin;
+	int attached;
+};
+
+static unsigned long ring_counter;
+
+/* Data area for @cap messages of @size bytes: a power of two. */
+static size_t ring_data_size(size_t size, unsigned int cap)
+{
+	size_t rec = 8 + ((size + 7) & ~(size_t)7), want = rec * cap, d = 4096;
+
+	if (want < 4 * rec)
+		want = 4 * rec;
+	while (d < want)
+		d *= 2;
+	return d;
+}
+
+static int kr_open(struct chan *c)
+{
+	struct kring *k = calloc(1, sizeof(*k));
+	char name[64];
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	k->spin = !!(c->m->flags & MF_SPIN);
+	c->priv = k;
+	snprintf(name, sizeof(name), "kmbox-bench-%d-%lu", (int)getpid(),
+		 ring_counter++);
+	{
+		struct kmbox_attr a;
+
+		memset(&a, 0, sizeof(a));
+		a.max_msgs = 1;
+		a.max_msg_size = 1;
+		a.max_bytes = 1;
+		a.region_size = kmbox_ring_region_size(
+			ring_data_size(c->size, c->cap));
+		ret = kmbox_create(name, &a, KMBOX_EXCL);
+	}
+	if (ret < 0)
+		return ret;
+	c->fd[0] = ret;
+	ret = kmbox_open(name, 0);
+	kmbox_unlink(name);
+	if (ret < 0)
+		return ret;
+	c->fd[1] = ret;
+	return 0;
+}
+
+static int kr_side(struct chan *c, int side)
+{
+	struct kring *k = c->priv;
+	int keep = side == SIDE_TX ? 0 : 1;
+	int ret;
+
+	close(c->fd[!keep]);
+	c->fd[!keep] = -1;
+	ret = kmbox_ring_attach(&k->r, c->fd[keep],
+				side == SIDE_TX ? KMBOX_RING_PRODUCER :
+						  KMBOX_RING_CONSUMER);
+	if (ret)
+		return ret;
+	k->attached = 1;
+	return 0;
+}
+
+#define SPIN_LIMIT (1u << 22)
+
+/* Spin until a record of c->size bytes surely fits without sleeping. */
+static void kr_spin_room(struct kring *k, size_t size)
+{
+	__u32 rec = 8 + (((__u32)size + 7) & ~7u), head, used;
+	unsigned int i;
+
+	for (i = 0; i < SPIN_LIMIT; i++) {
+		head = __atomic_load_n(k->r.head, __ATOMIC_ACQUIRE);
+		used = k->r.pos - head;
+		if (used == 0 || k->r.data_size - used >= 2 * rec)
+			return;
+		cpu_relax();
+	}
+}
+
+static void kr_spin_data(struct kring *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < SPIN_LIMIT; i++) {
+		if (__atomic_load_n(k->r.tail, __ATOMIC_ACQUIRE) != k->r.pos)
+			return;
+		cpu_relax();
+	}
+}
+
+static int kr_send(struct chan *c, const void *buf, unsigned int prio)
+{
+	struct kring *k = c->priv;
+	ssize_t n;
+
+	(void)prio;
+	if (k->spin)
+		kr_spin_room(k, c->size);
+	n = kmbox_ring_send(&k->r, buf, c->size, 0, 0);
+	if (n < 0)
+		return (int)n;
+	return 0;
+}
+
+static int kr_recv(struct chan *c, void *buf)
+{
+	struct kring *k = c->priv;
+	ssize_t n;
+
+	if (k->spin)
+		kr_spin_data(k);
+	n = kmbox_ring_recv(&k->r, buf, c->size, 0, 0);
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+static void kr_close(struct chan *c)
+{
+	struct kring *k = c->priv;
+
+	if (k && k->attached)
+		kmbox_ring_detach(&k->r);
+	if (c->fd[0] >= 0)
+		close(c->fd[0]);
+	if (c->fd[1] >= 0)
+		close(c->fd[1]);
+	c->fd[0] = c->fd[1] = -1;
+	free(k);
+	c->priv = NULL;
+}
+
+static void kr_diag(struct chan *c, char *buf, size_t len)
+{
+	struct kring *k = c->priv;
+	struct kmbox_stat st;
+
+	if (!k || !k->attached) {
+		snprintf(buf, len, "not attached");
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	kmbox_stat(k->r.fd, &st);
+	snprintf(buf, len,
+		 "side %s pos %u tail %u head %u consumer_waiting %u producer_waiting %u data_size %u; stat: producers %u consumers %u mappings %llu state 0x%x",
+		 k->r.side == KMBOX_RING_PRODUCER ? "producer" : "consumer",
+		 k->r.pos, __atomic_load_n(k->r.tail, __ATOMIC_ACQUIRE),
+		 __atomic_load_n(k->r.head, __ATOMIC_ACQUIRE),
+		 __atomic_load_n(k->r.consumer_waiting, __ATOMIC_ACQUIRE),
+		 __atomic_load_n(k->r.producer_waiting, __ATOMIC_ACQUIRE),
+		 k->r.data_size, st.ring_producers, st.ring_consumers,
+		 (unsigned long long)st.mappings, st.state);
+}
+
+const struct mech mech_kmbox_ring = {
+	.name = "kmbox-ring",
+	.flags = MF_KMBOX | MF_RING,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_send, .recv = kr_recv, .diag = kr_diag,
+};
+
+const struct mech mech_kmbox_ring_spin = {
+	.name = "kmbox-ring-spin",
+	.flags = MF_KMBOX | MF_RING | MF_SPIN,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_send, .recv = kr_recv, .diag = kr_diag,
+};
