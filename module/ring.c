@@ -180,6 +180,10 @@ int kmbox_ring_wait(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 	ret = kmbox_ring_unmoved(uaddr, value);
 	if (ret <= 0)
 		goto out;
+	if (kmbox_ring_rung(mbox, end, s.seen)) {
+		ret = 0;
+		goto out;
+	}
 	if (!kmbox_ring_hung(mbox, end)) {
 		ret = kmbox_mailbox_sleep(mbox, &mbox->ring.wait[end],
 					  kmbox_ring_ready, &s, wait);

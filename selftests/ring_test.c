@@ -657,7 +657,9 @@ TEST_F(ring, fast_path_no_syscall)
  *   the doorbell);
  *   kmbox_ring_recv() while the producer's waiting flag is up (likewise);
  *   kmbox_ring_recv() with KMBOX_DONTWAIT on an empty ring (it asks the
- *   kernel whether the producer is gone).
+ *   kernel whether the producer is gone): twice, since the kernel first
+ *   reports the doorbell rung by the send above, which no wait has used
+ *   up yet, and the library looks at the ring again.
  */
 TEST_F(ring, fast_path_syscall_counted)
 {
@@ -687,7 +689,7 @@ TEST_F(ring, fast_path_syscall_counted)
 	}
 	ASSERT_EQ(0, rt_trace(pid, &t));
 	EXPECT_EQ(2, t.marks);
-	EXPECT_EQ(4, t.calls);
+	EXPECT_EQ(5, t.calls);
 	for (i = 0; i < t.calls && i < RT_TRACE_MAX; i++) {
 		EXPECT_EQ(SYS_ioctl, t.nr[i]);
 	}
