@@ -34,7 +34,7 @@
  * @ring_side: KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER once the file has
  *	joined the ring, else 0; set once, by cmpxchg()
  * @ring_seen: count of the file's doorbell when it joined or its last
- *	KMBOX_IOC_RING_WAIT returned, for poll()
+ *	KMBOX_IOC_RING_WAIT returned 0, for poll()
  */
 struct kmbox_file {
 	struct kmbox_mailbox *mbox;

@@ -160,8 +160,8 @@ static int kmbox_ring_unmoved(u32 __user *uaddr, u32 value)
  * @uaddr: the index in the caller's memory, 4-byte aligned
  * @value: the value the caller saw there
  * @wait: whether and how long to sleep
- * @seen: the count of the doorbell when this end last returned from a
- *	wait (or joined); set to its count on return
+ * @seen: the count of the doorbell when this end last returned 0 from a
+ *	wait (or joined); set to its count on a return of 0
  *
  * Return: 0 (the index moved or the doorbell rang), -EPIPE (the index has
  * not moved and the ring is hung), -EFAULT, -EAGAIN, -ETIMEDOUT or
@@ -196,7 +196,17 @@ int kmbox_ring_wait(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 	}
 	ret = -EPIPE;
 out:
-	*seen = READ_ONCE(mbox->ring.bells[end]);
+	/*
+	 * Only a wait that returns 0 uses up the rings so far, since only
+	 * then does the caller look at the ring again.  A failed one, above
+	 * all EAGAIN before an epoll_wait(), leaves a ring that came after
+	 * its check pending.
+	 */
+	if (!ret) {
+		*seen = READ_ONCE(mbox->ring.bells[end]);
+		/* Pairs with the waker's barrier: its index before the ring. */
+		smp_rmb();
+	}
 	return ret;
 }
 

@@ -69,6 +69,24 @@ static int join(int fd, __u32 side)
 	return join_flags(fd, side, 0);
 }
 
+/*
+ * Joins the fixture's descriptor as the consumer and another descriptor
+ * as the producer: the producer's descriptor, or -1.
+ */
+static int joined_pair(FIXTURE_DATA(bell) *self)
+{
+	int p = another(self, 0);
+
+	if (p < 0)
+		return -1;
+	if (join(self->rw, KMBOX_RING_CONSUMER) ||
+	    join(p, KMBOX_RING_PRODUCER)) {
+		close(p);
+		return -1;
+	}
+	return p;
+}
+
 static int ring_wait(int fd, const void *uaddr, __u32 value, __u32 flags,
 		     __u64 timeout_ns)
 {
@@ -581,12 +599,10 @@ TEST_F(bell, wake_alone_returns_0)
 /* A sleeping consumer is woken by the producer's ring: 0, word unchanged. */
 TEST_F(bell, producer_wakes_consumer)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = waiter(self, self->rw, -1, -1, KMBOX_TIMEOUT, GUARD_NS, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
@@ -641,12 +657,10 @@ TEST_F(bell, own_ring_does_not_wake)
  */
 TEST_F(bell, earlier_ring_remembered_once)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	__u64 start;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	ASSERT_EQ(0, ring_wake(p));
 	ASSERT_EQ(0, ring_wake(p));
 	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_TIMEOUT, 100 * MSEC));
@@ -660,12 +674,10 @@ TEST_F(bell, earlier_ring_remembered_once)
 /* A waiter killed in its sleep leaves the ring as it was. */
 TEST_F(bell, killed_waiter_leaves_ring_intact)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = waiter(self, self->rw, -1, -1, 0, 0, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
@@ -693,13 +705,11 @@ TEST_F(bell, killed_waiter_leaves_ring_intact)
  */
 TEST_F(bell, ring_never_lost)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 	__u32 k;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -759,12 +769,10 @@ TEST_F(bell, hangup_never_lost)
 /* A consumer asleep wakes with EPIPE when the producer's file closes. */
 TEST_F(bell, producer_close_wakes_consumer_epipe)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = waiter(self, self->rw, p, -1, KMBOX_TIMEOUT, GUARD_NS,
 		     -EPIPE);
 	ASSERT_GE(pid, 0);
@@ -813,11 +821,9 @@ TEST_F(bell, no_producer_yet_no_epipe)
 /* A new producer ends the hang-up. */
 TEST_F(bell, new_producer_ends_epipe)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	close(p);
 	ASSERT_EQ(-EPIPE, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	p = another(self, KMBOX_SEND);
@@ -830,12 +836,10 @@ TEST_F(bell, new_producer_ends_epipe)
 /* Shutdown: both ends asleep wake with EPIPE, and stay so. */
 TEST_F(bell, shutdown_wakes_both_epipe)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t wc, wp;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	wc = waiter(self, self->rw, -1, -1, 0, 0, -EPIPE);
 	ASSERT_GE(wc, 0);
 	wp = waiter(self, p, -1, -1, KMBOX_TIMEOUT, GUARD_NS, -EPIPE);
@@ -947,11 +951,9 @@ TEST_F(bell, consumer_killed_epipe)
 /* The other end gone or a shutdown, but the word moved: 0, not EPIPE. */
 TEST_F(bell, word_differs_beats_epipe)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	close(p);
 	*word(self) = 3;
 	EXPECT_EQ(0, ring_wait(self->rw, word(self), 2, KMBOX_DONTWAIT, 0));
@@ -991,11 +993,9 @@ TEST_F(bell, epipe_also_in_hangup_mailbox)
 /* EPOLLPRI: absent at first, set by the other end's ring, cleared by WAIT. */
 TEST_F(bell, poll_pri_after_ring)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	EXPECT_EQ(0, pri(self->rw));
 	EXPECT_EQ(0, pri(p));
 
@@ -1028,12 +1028,10 @@ TEST_F(bell, poll_pri_after_ring)
 /* A wake-up in WAIT clears it too. */
 TEST_F(bell, poll_pri_cleared_by_woken_wait)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = waiter(self, self->rw, -1, -1, 0, 0, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
@@ -1046,12 +1044,10 @@ TEST_F(bell, poll_pri_cleared_by_woken_wait)
 /* A poll() asleep for EPOLLPRI wakes at the ring. */
 TEST_F(bell, poll_sleeper_woken_by_ring)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 	pid_t pid;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -1069,11 +1065,9 @@ TEST_F(bell, poll_sleeper_woken_by_ring)
 /* EPOLLPRI when WAIT would fail with EPIPE: the other end gone. */
 TEST_F(bell, poll_pri_on_hangup)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	EXPECT_EQ(0, pri(self->rw));
 	close(p);
 	EXPECT_EQ(1, pri(self->rw));
@@ -1085,11 +1079,9 @@ TEST_F(bell, poll_pri_on_hangup)
 /* And after a shutdown, on both ends. */
 TEST_F(bell, poll_pri_on_shutdown)
 {
-	int p = another(self, 0);
+	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	EXPECT_EQ(0, pri(self->rw));
 	EXPECT_EQ(0, pri(p));
 	ASSERT_EQ(0, kmbox_test_ioctl(p, KMBOX_IOC_SHUTDOWN, NULL));
@@ -1121,11 +1113,9 @@ TEST_F(bell, poll_no_pri_unjoined)
 TEST_F(bell, epoll_edge_once_per_ring)
 {
 	struct epoll_event ev = { .events = EPOLLPRI | EPOLLET }, out[4];
-	int p = another(self, 0), ep, i;
+	int p = joined_pair(self), ep, i;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_GE(ep, 0);
 	ev.data.fd = self->rw;
@@ -1152,6 +1142,100 @@ TEST_F(bell, epoll_edge_once_per_ring)
 	EXPECT_EQ(1, epoll_wait(ep, out, 4, 1000));
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
 	close(ep);
+	close(p);
+}
+
+/* Only a wait that returns 0 uses up a ring: failed ones leave it. */
+TEST_F(bell, failed_wait_keeps_ring)
+{
+	int p = joined_pair(self);
+
+	ASSERT_GE(p, 0);
+	ASSERT_EQ(0, ring_wake(p));
+	EXPECT_EQ(-EFAULT, ring_wait(self->rw, NULL, 0, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(1, pri(self->rw));
+	EXPECT_EQ(-EINVAL, ring_wait(self->rw, (char *)word(self) + 1, 0,
+				     KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(1, pri(self->rw));
+	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(0, pri(self->rw));
+	close(p);
+}
+
+/*
+ * The sleep-in-epoll recipe against a producer that rings while the
+ * consumer's DONTWAIT wait runs: after EAGAIN, poll() must still report
+ * every ring.  The producer rings again only when the consumer has taken
+ * the previous ring (word + 1 counts them), so a lost ring stops both.
+ */
+TEST_F(bell, dontwait_never_loses_ring)
+{
+	const unsigned int rounds = 20000;
+	__u32 *acked = &self->map[WORD + 1], *stop = &self->map[WORD + 2];
+	__u64 deadline = kmbox_test_now_ns() + 10 * NSEC;
+	unsigned int got = 0, eagain = 0;
+	int p = joined_pair(self);
+	pid_t pid;
+
+	ASSERT_GE(p, 0);
+	pid = kmbox_test_spawn(&self->kids);
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		unsigned int i;
+
+		for (i = 0; i < rounds; i++) {
+			while (__atomic_load_n(acked, __ATOMIC_ACQUIRE) < i) {
+				if (__atomic_load_n(stop, __ATOMIC_RELAXED))
+					_exit(0);
+				sched_yield();
+			}
+			if (ring_wake(p))
+				_exit(KMBOX_TEST_BAD);
+		}
+		_exit(0);
+	}
+	close(p);
+	while (got < rounds && kmbox_test_now_ns() < deadline) {
+		int r = wait_word(self, self->rw, KMBOX_DONTWAIT, 0);
+
+		if (r == 0) {
+			__atomic_store_n(acked, ++got, __ATOMIC_RELEASE);
+			continue;
+		}
+		ASSERT_EQ(-EAGAIN, r);
+		eagain++;
+		/* The ring is on its way or pending: never lost. */
+		ASSERT_TRUE(kmbox_test_poll(self->rw, POLLPRI, 5000) > 0) {
+			TH_LOG("ring %u lost after EAGAIN", got + 1);
+		}
+	}
+	/* The debug kernel may not finish in time: stop the producer. */
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+	ksft_print_msg("dontwait_never_loses_ring: %u rings, %u EAGAIN\n",
+		       got, eagain);
+	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	EXPECT_LT(0, got);
+}
+
+/*
+ * A shut-down mailbox still lets files join, ring and map the region;
+ * only waiting tells of the shutdown, after the pending ring.
+ */
+TEST_F(bell, join_wake_mmap_after_shutdown)
+{
+	int p = another(self, 0);
+	void *m;
+
+	ASSERT_GE(p, 0);
+	ASSERT_EQ(0, kmbox_test_ioctl(self->rw, KMBOX_IOC_SHUTDOWN, NULL));
+	EXPECT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
+	EXPECT_EQ(0, join(p, KMBOX_RING_PRODUCER));
+	EXPECT_EQ(0, ring_wake(p));
+	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EPIPE, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
+	m = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, p, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	EXPECT_EQ(0, munmap(m, self->page));
 	close(p);
 }
 
