@@ -1168,6 +1168,55 @@ TEST_F(region, mremap_move)
 	EXPECT_EQ(0, mappings(self->fd));
 }
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+
+/* MREMAP_DONTUNMAP would leave a copy behind: EINVAL, as for any shm. */
+TEST_F(region, mremap_dontunmap_einval)
+{
+	const size_t p = self->page;
+	char *m;
+
+	self->fd = make(self, p, 0);
+	ASSERT_GE(self->fd, 0);
+	m = map_rw(self->fd, p, 0);
+	ASSERT_TRUE(m != NULL);
+	m[0] = 'd';
+	EXPECT_TRUE(mremap(m, p, p, MREMAP_MAYMOVE | MREMAP_DONTUNMAP) ==
+		    MAP_FAILED);
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ('d', m[0]);
+	EXPECT_EQ(1, mappings(self->fd));
+	EXPECT_EQ(0, munmap(m, p));
+}
+
+/*
+ * MADV_REMOVE through one writable mapping frees those pages of the
+ * region: every mapping reads zeroes there, the rest is untouched.
+ */
+TEST_F(region, madv_remove_zeroes)
+{
+	const size_t p = self->page;
+	char *m, *other;
+
+	self->fd = make(self, 2 * p, 0);
+	ASSERT_GE(self->fd, 0);
+	m = map_rw(self->fd, 2 * p, 0);
+	ASSERT_TRUE(m != NULL);
+	other = map(self->fd, 2 * p, PROT_READ, MAP_SHARED, 0);
+	ASSERT_TRUE(other != NULL);
+	pat_fill(m, p, 13);
+	pat_fill(m + p, p, 14);
+	ASSERT_TRUE(pat_check(other, p, 13));
+	ASSERT_EQ(0, madvise(m, p, MADV_REMOVE));
+	EXPECT_TRUE(all_zero(other, p));
+	EXPECT_TRUE(all_zero(m, p));
+	EXPECT_TRUE(pat_check(other + p, p, 14));
+	EXPECT_EQ(0, munmap(other, 2 * p));
+	EXPECT_EQ(0, munmap(m, 2 * p));
+}
+
 /* --- Lifetime --------------------------------------------------------- */
 
 /* mmap, then fork: the child's writes are the parent's memory. */
