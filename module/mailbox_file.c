@@ -577,11 +577,12 @@ static const char *kmbox_role(fmode_t fmode)
 static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
 {
 	struct kmbox_file *kf = file->private_data;
-	struct kmbox_stat *st;
+	struct kmbox_stat stat, *st = &stat;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return;
+	/*
+	 * On the stack (408 bytes), not kmalloc()ed: show_fdinfo cannot
+	 * report an error, and a silently shortened fdinfo would mislead.
+	 */
 	kmbox_mailbox_stat(kf->mbox, st);
 	seq_printf(sf, "kmbox-id:\t%llu\n", st->id);
 	seq_puts(sf, "kmbox-name:\t");
@@ -601,7 +602,6 @@ static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
 	seq_printf(sf, "region_size:\t%llu\nmappings:\t%llu\nring:\t%s\n",
 		   st->region_size, st->mappings,
 		   kmbox_ring_side_name(READ_ONCE(kf->ring_side)));
-	kfree(st);
 }
 
 static const struct file_operations kmbox_mailbox_fops = {

@@ -53,7 +53,7 @@ static int kmbox_region_populate(struct file *shmem, u64 size)
  * @size: its size, a multiple of PAGE_SIZE checked by the caller; 0 makes
  *	no region
  *
- * Return: 0, -ENOMEM, or another error of shmem_file_setup().
+ * Return: 0, -ENOMEM, or another error of shmem (-ENFILE: no file left).
  */
 int kmbox_region_init(struct kmbox_region *region, u64 size)
 {
@@ -65,8 +65,10 @@ int kmbox_region_init(struct kmbox_region *region, u64 size)
 		return 0;
 
 	shmem = shmem_file_setup("kmbox-region", size, 0);
-	if (IS_ERR(shmem))
-		return PTR_ERR(shmem);
+	if (IS_ERR(shmem)) {
+		err = PTR_ERR(shmem);
+		goto err_out;
+	}
 	err = kmbox_region_populate(shmem, size);
 	if (err)
 		goto err_put_shmem;
@@ -76,7 +78,13 @@ int kmbox_region_init(struct kmbox_region *region, u64 size)
 
 err_put_shmem:
 	fput(shmem);
-	return err;
+err_out:
+	/*
+	 * The kernel's shmem mount has no size or inode limit: ENOSPC from
+	 * it means an allocation failed, and would read as the per-user
+	 * mailbox limit to our callers.
+	 */
+	return err == -ENOSPC ? -ENOMEM : err;
 }
 
 /**
