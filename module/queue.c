@@ -34,7 +34,13 @@ struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 {
 	struct kmbox_message *msg;
 
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	/*
+	 * At its memory cgroup's limit, a sender gets ENOMEM rather than
+	 * the OOM killer: the size is the caller's choice, and failing is
+	 * what the caller can handle.
+	 */
+	msg = kvmalloc(struct_size(msg, data, len),
+		       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(msg->data, buf, len)) {

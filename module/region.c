@@ -30,14 +30,19 @@
 /*
  * Allocate every page now, in the creator's context, so that they are
  * charged to its memory cgroup rather than to whoever touches them first.
+ * At the cgroup's limit, creation fails with ENOMEM instead of calling
+ * the OOM killer.
  */
 static int kmbox_region_populate(struct file *shmem, u64 size)
 {
 	struct address_space *mapping = shmem->f_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL |
+		    __GFP_NOWARN;
 	pgoff_t index;
 
 	for (index = 0; index < size >> PAGE_SHIFT; index++) {
-		struct page *page = shmem_read_mapping_page(mapping, index);
+		struct page *page = shmem_read_mapping_page_gfp(mapping, index,
+								gfp);
 
 		if (IS_ERR(page))
 			return PTR_ERR(page);

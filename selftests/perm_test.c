@@ -153,10 +153,10 @@ static int set_mode_as(uid_t uid, gid_t gid, int fd, __u32 mode)
 	return run(&r);
 }
 
-/* Make a mailbox owned by @uid:@gid: create it with that fsuid/fsgid. */
-static int create_owned(const char *name, uid_t uid, gid_t gid, __u32 mode)
+/* Make a mailbox of @a owned by @uid:@gid: created with that fsuid/fsgid. */
+static int create_owned_attr(const char *name, uid_t uid, gid_t gid,
+			     const struct kmbox_attr *a)
 {
-	struct kmbox_attr a = { .mode = mode };
 	int fd;
 
 	setfsgid(gid);
@@ -164,10 +164,18 @@ static int create_owned(const char *name, uid_t uid, gid_t gid, __u32 mode)
 	if (setfsuid(-1) != (int)uid || setfsgid(-1) != (int)gid)
 		fd = -EPERM;
 	else
-		fd = kmbox_test_create(name, &a, KMBOX_EXCL);
+		fd = kmbox_test_create(name, a, KMBOX_EXCL);
 	setfsuid(0);
 	setfsgid(0);
 	return fd;
+}
+
+/* Make a mailbox owned by @uid:@gid: create it with that fsuid/fsgid. */
+static int create_owned(const char *name, uid_t uid, gid_t gid, __u32 mode)
+{
+	struct kmbox_attr a = { .mode = mode };
+
+	return create_owned_attr(name, uid, gid, &a);
 }
 
 FIXTURE(perm) {
@@ -594,6 +602,308 @@ TEST_F(perm, access_checked_with_fsuid)
 	EXPECT_EQ(-EACCES, fd);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Another user may not remove the name of a 0600 mailbox either. */
+TEST_F(perm, other_user_0600_unlink_eperm)
+{
+	int fd;
+
+	self->fd = create_owned(self->name, OWNER, GROUP, 0600);
+	ASSERT_GE(self->fd, 0);
+	EXPECT_EQ(-EPERM, as_user(OTHER, OTHER_GROUP, OP_UNLINK, self->name,
+				  0));
+	EXPECT_EQ(-EPERM, as_user(OTHER, GROUP, OP_UNLINK, self->name, 0));
+	fd = kmbox_test_open(self->name, 0);
+	EXPECT_GE(fd, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * In the child, as another user: SET_ATTR of each size through @fd must
+ * be EPERM.  Exit code 0, or the errno (or 1) of the first that was not.
+ */
+static int try_resize(int fd)
+{
+	struct kmbox_attr a[3] = {
+		{ .max_msgs = 1 }, { .max_msg_size = 1 },
+		{ .max_bytes = 1 << 20 },
+	};
+	int i, ret;
+
+	for (i = 0; i < 3; i++) {
+		ret = kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a[i]);
+		if (ret != -EPERM)
+			return ret < 0 ? -ret : 1;
+	}
+	return 0;
+}
+
+/*
+ * Another user that holds a descriptor (inherited here) still may not
+ * resize a 0600 mailbox: max_msgs, max_msg_size and max_bytes are EPERM
+ * and stay as they were.
+ */
+TEST_F(perm, other_user_cannot_resize)
+{
+	struct req r = { .uid = OTHER, .gid = OTHER_GROUP, .group = NO_GROUP };
+	struct kmbox_attr a = { .max_msgs = 4, .max_msg_size = 64,
+				.mode = 0600 };
+
+	self->fd = create_owned_attr(self->name, OWNER, GROUP, &a);
+	ASSERT_GE(self->fd, 0);
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		if (become(&r))
+			_exit(CHILD_SETUP_FAILED);
+		_exit(try_resize(self->fd));
+	}
+	EXPECT_EQ(0, kmbox_test_reap(self->child));
+	self->child = 0;
+	memset(&a, 0, sizeof(a));
+	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, KMBOX_IOC_GET_ATTR, &a));
+	EXPECT_EQ(4, a.max_msgs);
+	EXPECT_EQ(64, a.max_msg_size);
+	EXPECT_EQ(4 * 64, a.max_bytes);
+	/* The owner may (the check above can fail). */
+	r.uid = OWNER;
+	r.gid = GROUP;
+	r.op = OP_SET_MODE;
+	r.fd = self->fd;
+	r.mode = 0600;
+	EXPECT_EQ(0, run(&r));
+}
+
+/* A 0600 mailbox with a one-page region, owned by OWNER, one message. */
+static int create_owned_region(const char *name)
+{
+	struct kmbox_attr a = { .mode = 0600 };
+	int fd;
+
+	a.region_size = sysconf(_SC_PAGESIZE);
+	fd = create_owned_attr(name, OWNER, GROUP, &a);
+	if (fd >= 0 && kmbox_test_send(fd, "x", 1, 0, 0) != 1) {
+		close(fd);
+		fd = -EIO;
+	}
+	return fd;
+}
+
+/*
+ * Fork a child that becomes OTHER and gets @fd over SCM_RIGHTS; it runs
+ * @check on the descriptor it received and exits with its result.
+ */
+static pid_t pass_to_other(int fd, int (*check)(int fd))
+{
+	struct req r = { .uid = OTHER, .gid = OTHER_GROUP, .group = NO_GROUP };
+	int sv[2], got = -1;
+	pid_t pid;
+	char c;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		if (become(&r))
+			_exit(CHILD_SETUP_FAILED);
+		CHILD_CHECK(kmbox_test_recv_fds(sv[1], &got, 1, &c, 1) == 1);
+		_exit(check(got));
+	}
+	close(sv[1]);
+	if (pid > 0 && kmbox_test_send_fds(sv[0], &fd, 1, "f", 1)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(sv[0]);
+	return pid;
+}
+
+/* The name of the mailbox whose descriptor pass_to_other() passes. */
+static const char *passed_name;
+
+/* Re-opening a descriptor through /proc gives no new role. */
+static int reopen_fails(int fd)
+{
+	char path[64];
+	int re;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	re = open(path, O_RDWR | O_CLOEXEC);
+	if (re >= 0) {
+		close(re);
+		return 0;
+	}
+	return errno == ENXIO || errno == EACCES;
+}
+
+/* As OTHER, on a passed receive-only descriptor of a 0600 mailbox. */
+static int check_recv_only(int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char c = 0;
+	void *p;
+
+	/* The role it was opened with: receiving works. */
+	CHILD_CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+	CHILD_CHECK(kmbox_test_recv(fd, &c, 1, KMBOX_DONTWAIT, NULL) == 1);
+	CHILD_CHECK(c == 'x');
+	/* No other. */
+	CHILD_CHECK(kmbox_test_send(fd, "y", 1, 0, KMBOX_DONTWAIT) == -EBADF);
+	CHILD_CHECK(kmbox_test_write(fd, "y", 1) == -EBADF);
+	/* A read-only mapping, never a writable one. */
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	CHILD_CHECK(p != MAP_FAILED);
+	CHILD_CHECK(mprotect(p, page, PROT_READ | PROT_WRITE) &&
+		    errno == EACCES);
+	munmap(p, page);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHILD_CHECK(p == MAP_FAILED && errno == EACCES);
+	/* F_SETFL cannot change the access mode. */
+	CHILD_CHECK(fcntl(fd, F_SETFL, O_RDWR) == 0);
+	CHILD_CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+	CHILD_CHECK(kmbox_test_send(fd, "y", 1, 0, KMBOX_DONTWAIT) == -EBADF);
+	/* Nor does /proc/self/fd, nor the name. */
+	CHILD_CHECK(reopen_fails(fd));
+	CHILD_CHECK(kmbox_test_open(passed_name, KMBOX_SEND) ==
+		    -EACCES);
+	/* Holding a descriptor does not make it the owner. */
+	CHILD_CHECK(try_resize(fd) == 0);
+	return 0;
+}
+
+/* As OTHER, on a passed send-only descriptor of a 0600 mailbox. */
+static int check_send_only(int fd)
+{
+	struct kmbox_ring_join j = { .side = KMBOX_RING_CONSUMER };
+	long page = sysconf(_SC_PAGESIZE);
+	char c;
+
+	CHILD_CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY);
+	CHILD_CHECK(kmbox_test_send(fd, "s", 1, 0, KMBOX_DONTWAIT) == 1);
+	CHILD_CHECK(kmbox_test_recv(fd, &c, 1, KMBOX_DONTWAIT, NULL) ==
+		    -EBADF);
+	CHILD_CHECK(kmbox_test_read(fd, &c, 1) == -EBADF);
+	/* A write-only file cannot be mapped at all. */
+	CHILD_CHECK(mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0) ==
+		    MAP_FAILED && errno == EACCES);
+	CHILD_CHECK(kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &j) == -EBADF);
+	CHILD_CHECK(fcntl(fd, F_SETFL, O_RDWR) == 0);
+	CHILD_CHECK(kmbox_test_recv(fd, &c, 1, KMBOX_DONTWAIT, NULL) ==
+		    -EBADF);
+	CHILD_CHECK(reopen_fails(fd));
+	CHILD_CHECK(kmbox_test_open(passed_name, KMBOX_RECV) ==
+		    -EACCES);
+	CHILD_CHECK(try_resize(fd) == 0);
+	return 0;
+}
+
+/*
+ * What holds for a descriptor passed over SCM_RIGHTS to a user who could
+ * not open the mailbox: it keeps the role it was opened with, as a file
+ * keeps its access mode, whoever holds it; that role works and no other
+ * can be had (not by F_SETFL, not by re-opening it through /proc, not by
+ * name), the mapping follows the role (read-only for a receive-only
+ * descriptor, none for a send-only one), and holding it gives no
+ * ownership (SET_ATTR: EPERM).
+ */
+/*
+ * Pass a descriptor of @self's mailbox (a 0600 one of OWNER with a
+ * region and one message), opened with @flags, to OTHER, who runs
+ * @check on it: its exit status.
+ */
+static int pass_and_check(FIXTURE_DATA(perm) *self, __u32 flags,
+			  int (*check)(int fd))
+{
+	int fd, ret;
+
+	self->fd = create_owned_region(self->name);
+	if (self->fd < 0)
+		return 1000;
+	passed_name = self->name;
+	fd = kmbox_test_open(self->name, flags | KMBOX_CLOEXEC);
+	if (fd < 0)
+		return 1001;
+	self->child = pass_to_other(fd, check);
+	close(fd);
+	if (self->child <= 0)
+		return 1002;
+	ret = kmbox_test_reap(self->child);
+	self->child = 0;
+	return ret;
+}
+
+TEST_F(perm, passed_recv_only_keeps_role)
+{
+	EXPECT_EQ(0, pass_and_check(self, KMBOX_RECV, check_recv_only));
+	ASSERT_GE(self->fd, 0);
+	/* OTHER could not have opened it itself. */
+	EXPECT_EQ(-EACCES, open_as(OTHER, OTHER_GROUP, self->name,
+				   KMBOX_RECV));
+	/* The child took the message, and sent nothing. */
+	EXPECT_EQ(0, kmbox_test_queued(self->fd));
+}
+
+TEST_F(perm, passed_send_only_keeps_role)
+{
+	char c = 0;
+
+	EXPECT_EQ(0, pass_and_check(self, KMBOX_SEND, check_send_only));
+	ASSERT_GE(self->fd, 0);
+	EXPECT_EQ(-EACCES, open_as(OTHER, OTHER_GROUP, self->name,
+				   KMBOX_SEND));
+	/* The child's message came after ours; it took none. */
+	EXPECT_EQ(2, kmbox_test_queued(self->fd));
+	EXPECT_EQ(1, kmbox_test_recv(self->fd, &c, 1, KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ('x', c);
+	EXPECT_EQ(1, kmbox_test_recv(self->fd, &c, 1, KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ('s', c);
+}
+
+/*
+ * Nor can another user reach the owner's descriptor through /proc: the
+ * owner (not root) holds one, OTHER tries /proc/<owner>/fd/<n>.
+ */
+TEST_F(perm, owner_fd_not_reachable_through_proc)
+{
+	struct req r = { .uid = OWNER, .gid = GROUP, .group = NO_GROUP };
+	struct req o = { .uid = OTHER, .gid = OTHER_GROUP, .group = NO_GROUP };
+	int ready[2], fd = -1, st;
+	char path[64];
+	pid_t pid;
+
+	self->fd = create_owned(self->name, OWNER, GROUP, 0600);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, pipe(ready));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		close(ready[0]);
+		if (become(&r))
+			_exit(CHILD_SETUP_FAILED);
+		fd = kmbox_test_open(self->name, 0);
+		CHILD_CHECK(write(ready[1], &fd, sizeof(fd)) == sizeof(fd));
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ASSERT_EQ(sizeof(fd), read(ready[0], &fd, sizeof(fd)));
+	close(ready[0]);
+	ASSERT_GE(fd, 0);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", self->child, fd);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (become(&o))
+			_exit(CHILD_SETUP_FAILED);
+		st = open(path, O_RDONLY | O_CLOEXEC);
+		_exit(st >= 0 ? 0 : errno);
+	}
+	EXPECT_EQ(EACCES, kmbox_test_reap(pid));
 }
 
 TEST_HARNESS_MAIN

@@ -22,12 +22,12 @@
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
+#include "kmbox_cgroup.h"
 
 #define MIB		(1024ull * 1024)
 #define USER		65532	/* an unprivileged user of no other test */
 #define USER_GROUP	65532
 #define PROC_LIST	"/proc/driver/kmbox"
-#define CG_ROOT		"/sys/fs/cgroup"
 
 FIXTURE(region) {
 	long page;
@@ -1511,87 +1511,6 @@ TEST_F(region, futex_across_processes)
 	munmap(m, size);
 }
 
-/* The number in @file of cgroup @dir, or -1. */
-static long long cg_read(const char *dir, const char *file)
-{
-	char path[PATH_MAX + 64], buf[64];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (kmbox_test_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return strtoll(buf, NULL, 10);
-}
-
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX + 64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Does @file of cgroup @dir list the word @word? */
-static int cg_has(const char *dir, const char *file, const char *word)
-{
-	char path[PATH_MAX + 64], buf[512], *tok, *save;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (kmbox_test_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	for (tok = strtok_r(buf, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save)) {
-		if (!strcmp(tok, word))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The root of a cgroup2 hierarchy with the memory controller enabled
- * for its children, into @root: 0, or a reason to skip in @why.
- */
-static int cg_setup(FIXTURE_DATA(region) *self, const char **root,
-		    const char **why)
-{
-	struct statfs sf;
-
-	*root = CG_ROOT;
-	if (statfs(CG_ROOT, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) {
-		/* Not mounted where expected: a mount of our own. */
-		snprintf(self->cg_mnt, sizeof(self->cg_mnt),
-			 "/tmp/kmbox-cgroup2-%d", (int)getpid());
-		if (mkdir(self->cg_mnt, 0700)) {
-			self->cg_mnt[0] = 0;
-			*why = "cannot make a cgroup2 mount point";
-			return -1;
-		}
-		if (mount("none", self->cg_mnt, "cgroup2", 0, NULL)) {
-			rmdir(self->cg_mnt);
-			self->cg_mnt[0] = 0;
-			*why = "cannot mount cgroup2";
-			return -1;
-		}
-		*root = self->cg_mnt;
-	}
-	if (!cg_has(*root, "cgroup.controllers", "memory")) {
-		*why = "no memory controller in cgroup2";
-		return -1;
-	}
-	if (!cg_has(*root, "cgroup.subtree_control", "memory") &&
-	    cg_write(*root, "cgroup.subtree_control", "+memory")) {
-		*why = "cannot enable the memory controller";
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * The region is allocated at creation and charged to the creator's memory
  * cgroup: made by a process in a cgroup of its own, it adds about its
@@ -1608,12 +1527,13 @@ TEST_F(region, memcg_charged_to_creator)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to make a cgroup");
-	if (cg_setup(self, &root, &why))
+	if (kmbox_cg_memory_root(self->cg_mnt, sizeof(self->cg_mnt),
+				 &root, &why))
 		SKIP(return, "%s", why);
 	snprintf(self->cg, sizeof(self->cg), "%s/kmbox-region-%d", root,
 		 (int)getpid());
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
-	ASSERT_GE(cg_read(self->cg, "memory.current"), 0);
+	ASSERT_GE(kmbox_cg_read(self->cg, "memory.current", NULL), 0);
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(res));
 
@@ -1635,14 +1555,14 @@ TEST_F(region, memcg_charged_to_creator)
 	close(go[0]);
 	close(res[1]);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", pidbuf));
+	ASSERT_EQ(0, kmbox_cg_write(self->cg, "cgroup.procs", pidbuf));
 
-	before = cg_read(self->cg, "memory.current");
+	before = kmbox_cg_read(self->cg, "memory.current", NULL);
 	ASSERT_GE(before, 0);
 	ASSERT_EQ(1, write(go[1], "c", 1));
 	ASSERT_EQ((ssize_t)sizeof(ret), read(res[0], &ret, sizeof(ret)));
 	ASSERT_EQ(0, ret);
-	after = cg_read(self->cg, "memory.current");
+	after = kmbox_cg_read(self->cg, "memory.current", NULL);
 	TH_LOG("memory.current %lld before, %lld after", before, after);
 	/* About 4 MiB, give or take the per-CPU charge batches. */
 	EXPECT_GE(after - before, size - size / 8);
@@ -1652,7 +1572,7 @@ TEST_F(region, memcg_charged_to_creator)
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	/* Freed with the mailbox (maybe by deferred work: give it time). */
 	for (i = 0; i < 500; i++) {
-		end = cg_read(self->cg, "memory.current");
+		end = kmbox_cg_read(self->cg, "memory.current", NULL);
 		if (end >= 0 && end <= after - (size - size / 8))
 			break;
 		usleep(10000);
