@@ -1,55 +1,95 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the debug kernel: linux-source-6.1, tinyconfig, plus the fragment
-# scripts/kernel/debug.config.  Rebuilt only when the fragment, the source
-# version or RECIPE (bump it when the steps below change) changes.
-#   scripts/build-kernel.sh           build if stale
-#   scripts/build-kernel.sh --stale   print "stale" if a build is needed
+# Build a test kernel from linux-source-6.1 into $KMBOX_CACHE/build-VARIANT:
+# tinyconfig, then the fragments scripts/kernel/base.config and
+# scripts/kernel/VARIANT.config, merged in that order.  VARIANT is debug
+# (KASAN, kmemleak, UBSAN, fault injection; the default) or kcsan (KCSAN);
+# both have lockdep.  Rebuilt only when a fragment, the source version or
+# RECIPE (bump it when the steps below change) changes.
+#   scripts/build-kernel.sh [VARIANT]           build if stale
+#   scripts/build-kernel.sh --stale [VARIANT]   print "stale" if a build is needed
 set -euo pipefail
 PROG=build-kernel
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENT=$KMBOX_TOP/scripts/kernel/debug.config
-STAMP=$DEBUG_KBUILD/.kmbox-stamp
-LOG=$KMBOX_CACHE/build-debug.log
-RECIPE=1
+STALE=0
+if [ "${1:-}" = --stale ]; then
+	STALE=1
+	shift
+fi
+VARIANT=${1:-debug}
+case " $KBUILD_VARIANTS " in
+*" $VARIANT "*) ;;
+*) die "unknown kernel variant '$VARIANT' (one of: $KBUILD_VARIANTS)" ;;
+esac
+
+FRAGMENTS=("$KMBOX_TOP/scripts/kernel/base.config"
+	"$KMBOX_TOP/scripts/kernel/$VARIANT.config")
+KBUILD=$(kbuild_dir "$VARIANT")
+STAMP=$KBUILD/.kmbox-stamp
+LOG=$KMBOX_CACHE/build-$VARIANT.log
+RECIPE=2
 
 want_stamp() {
-	{ echo "recipe $RECIPE"; cat "$FRAGMENT" "$KSRC/.kmbox-source-version"; } |
+	{ echo "recipe $RECIPE"; cat "${FRAGMENTS[@]}" "$KSRC/.kmbox-source-version"; } |
 		sha256sum | cut -c1-16
 }
 
 is_fresh() {
 	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ] &&
-		[ -s "$(debug_vmlinuz)" ] && [ -s "$DEBUG_KBUILD/Module.symvers" ]
+		[ -s "$(kbuild_vmlinuz "$VARIANT")" ] && [ -s "$KBUILD/Module.symvers" ]
+}
+
+# The options the fragments set (CONFIG_X=... or "# CONFIG_X is not set"),
+# the last setting of each symbol winning, as merge_config.sh does.
+wanted_options() {
+	grep -hE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "${FRAGMENTS[@]}" |
+		awk '{ sym = $0; sub(/^# /, "", sym); sub(/[= ].*/, "", sym)
+			if (!(sym in last)) order[n++] = sym
+			last[sym] = $0 }
+		END { for (i = 0; i < n; i++) print last[order[i]] }'
 }
 
 [ -d "$KSRC" ] || die "no kernel source in $KSRC: run scripts/setup.sh"
-if [ "${1:-}" = --stale ]; then
+if [ "$STALE" -eq 1 ]; then
 	is_fresh || echo stale
 	exit 0
 fi
 is_fresh && exit 0
+# Two builds of one variant at a time would wreck each other: the second
+# waits, then finds the first one's result fresh.
+mkdir -p "$KMBOX_CACHE"
+exec 9>"$KMBOX_CACHE/build-$VARIANT.lock"
+flock 9
+is_fresh && exit 0
 
-info "building the debug kernel (about 6-10 minutes; log: $LOG)"
+info "building the $VARIANT kernel (about 6-20 minutes; log: $LOG)"
 start=$(date +%s)
-rm -rf "$DEBUG_KBUILD"
-mkdir -p "$DEBUG_KBUILD"
+rm -rf "$KBUILD"
+mkdir -p "$KBUILD"
 {
-	make -C "$KSRC" O="$DEBUG_KBUILD" tinyconfig &&
-	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$DEBUG_KBUILD" \
-		"$DEBUG_KBUILD/.config" "$FRAGMENT" &&
-	make -C "$KSRC" O="$DEBUG_KBUILD" olddefconfig
-} >"$LOG" 2>&1 || die "configuring the debug kernel failed, see $LOG"
+	make -C "$KSRC" O="$KBUILD" tinyconfig &&
+	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" \
+		"$KBUILD/.config" "${FRAGMENTS[@]}" &&
+	make -C "$KSRC" O="$KBUILD" olddefconfig
+} >"$LOG" 2>&1 || die "configuring the $VARIANT kernel failed, see $LOG"
 
-# Every option of the fragment must have survived olddefconfig.
+# Every option of the fragments must have survived olddefconfig.
 while IFS= read -r line; do
-	grep -qxF "$line" "$DEBUG_KBUILD/.config" ||
-		die "debug.config: '$line' was not accepted by Kconfig (a dependency is missing)"
-done < <(grep -E '^CONFIG_' "$FRAGMENT")
+	case $line in
+	"# "*)
+		sym=${line#\# }
+		sym=${sym%% *}
+		! grep -q "^$sym=" "$KBUILD/.config"
+		;;
+	*)
+		grep -qxF "$line" "$KBUILD/.config"
+		;;
+	esac || die "$VARIANT kernel: '$line' was not accepted by Kconfig (a dependency is missing or conflicts)"
+done < <(wanted_options)
 
-make -C "$KSRC" O="$DEBUG_KBUILD" -j"$(nproc)" bzImage modules >>"$LOG" 2>&1 ||
-	die "debug kernel build failed: $(grep -m1 -E 'error|Error' "$LOG") see $LOG"
+make -C "$KSRC" O="$KBUILD" -j"$(nproc)" bzImage modules >>"$LOG" 2>&1 ||
+	die "$VARIANT kernel build failed: $(grep -m1 -E 'error|Error' "$LOG") see $LOG"
 want_stamp >"$STAMP"
-info "debug kernel built in $(( $(date +%s) - start )) s"
+info "$VARIANT kernel built in $(( $(date +%s) - start )) s"

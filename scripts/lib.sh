@@ -4,15 +4,17 @@
 #
 # KMBOX_CACHE holds what is downloaded or built once per machine and
 # shared by every clone: the extracted linux-source tree, the stock
-# kernel image and the debug kernel build.  KMBOX_BUILD holds what this
-# clone builds.
+# kernel image and the builds of the test kernels (build-<variant>).
+# KMBOX_BUILD holds what this clone builds.
 
 KMBOX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KMBOX_CACHE=${KMBOX_CACHE:-${HOME:-/root}/.cache/kmbox}
 KMBOX_BUILD=${KMBOX_BUILD:-$KMBOX_TOP/build}
 KSRC=$KMBOX_CACHE/linux-source-6.1
 KSFT_DIR=$KSRC/tools/testing/selftests
-DEBUG_KBUILD=$KMBOX_CACHE/build-debug
+# The test kernels scripts/build-kernel.sh builds from linux-source-6.1:
+# tinyconfig + scripts/kernel/base.config + scripts/kernel/<variant>.config.
+KBUILD_VARIANTS="debug kcsan"
 PROG=${PROG:-$(basename "$0" .sh)}
 
 die() {
@@ -40,6 +42,11 @@ stock_vmlinuz() {
 	echo "$KMBOX_CACHE/stock/vmlinuz-$(stock_kver)"
 }
 
-debug_vmlinuz() {
-	echo "$DEBUG_KBUILD/arch/x86/boot/bzImage"
+# Build folder and image of a test kernel: kbuild_dir debug
+kbuild_dir() {
+	echo "$KMBOX_CACHE/build-$1"
+}
+
+kbuild_vmlinuz() {
+	echo "$(kbuild_dir "$1")/arch/x86/boot/bzImage"
 }

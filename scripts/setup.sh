@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install and prepare everything kmbox needs on a Debian 12 machine:
-#   scripts/setup.sh          packages, stock kernel, kernel source, debug kernel
-#   scripts/setup.sh stock    all but the debug kernel (enough for make demo)
+#   scripts/setup.sh          packages, stock kernel, kernel source, and the
+#                             test kernels built from it (debug, kcsan)
+#   scripts/setup.sh stock    all but the built kernels (enough for make demo)
+#   scripts/setup.sh debug    all but the built kernels other than debug
+#                             (any list of variants: debug kcsan)
 #
 # Idempotent: each step checks first and costs a fraction of a second when
 # its result is already there.  A failure prints one line saying what
@@ -20,7 +23,8 @@ PACKAGES=(
 	rt-tests libpopt-dev
 )
 MIN_FREE_MB_STOCK=2000
-MIN_FREE_MB_DEBUG=8000
+# Free space wanted before building each test kernel.
+MIN_FREE_MB_KBUILD=8000
 
 mkdir -p "$KMBOX_CACHE" 2>/dev/null || die "cannot create cache folder $KMBOX_CACHE"
 
@@ -91,17 +95,32 @@ extract_source() {
 	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$ver" ] && return 0
 	need_free_mb "$MIN_FREE_MB_STOCK"
 	info "extracting linux-source-6.1 $ver"
-	rm -rf "$KSRC" "$DEBUG_KBUILD"
+	rm -rf "$KSRC"
+	for v in $KBUILD_VARIANTS; do
+		rm -rf "$(kbuild_dir "$v")"
+	done
 	tar -C "$KMBOX_CACHE" -xf /usr/src/linux-source-6.1.tar.xz ||
 		die "cannot extract /usr/src/linux-source-6.1.tar.xz into $KMBOX_CACHE"
 	echo "$ver" >"$stamp"
 }
 
+case ${1:-all} in
+all) variants=$KBUILD_VARIANTS ;;
+stock) variants="" ;;
+*) variants="$*" ;;
+esac
+for v in $variants; do
+	case " $KBUILD_VARIANTS " in
+	*" $v "*) ;;
+	*) die "unknown argument '$v' (all, stock, or kernels among: $KBUILD_VARIANTS)" ;;
+	esac
+done
+
 install_packages
 fetch_stock_kernel
 extract_source
-if [ "${1:-all}" != stock ]; then
-	need_debug=$("$KMBOX_TOP/scripts/build-kernel.sh" --stale || true)
-	[ -z "$need_debug" ] || need_free_mb "$MIN_FREE_MB_DEBUG"
-	"$KMBOX_TOP/scripts/build-kernel.sh"
-fi
+for v in $variants; do
+	stale=$("$KMBOX_TOP/scripts/build-kernel.sh" --stale "$v" || true)
+	[ -z "$stale" ] || need_free_mb "$MIN_FREE_MB_KBUILD"
+	"$KMBOX_TOP/scripts/build-kernel.sh" "$v"
+done
