@@ -3,7 +3,10 @@
 # kmbox: mailbox IPC for Linux processes.
 #
 #   make            module (against KDIR), libkmbox and the selftests
-#   make check      lint, build, selftests in QEMU on the stock and debug kernels
+#   make check      lint, build, selftests in QEMU on the stock and debug kernels,
+#                   and the race tests on the KCSAN kernel
+#   make stress     the race, soak and fuzz tests for longer (STRESS_SECS, 60)
+#                   on the debug and KCSAN kernels
 #   make demo       boot the stock kernel in QEMU and show kmbox working
 #   make bench      kmbox against pipes, sockets, POSIX/SysV queues in QEMU
 #                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
@@ -18,7 +21,6 @@ KDIR        ?= $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | so
 KMBOX_CACHE ?= $(or $(HOME),/root)/.cache/kmbox
 KSRC        := $(KMBOX_CACHE)/linux-source-6.1
 KSFT_DIR    := $(KSRC)/tools/testing/selftests
-DEBUG_KDIR  := $(KMBOX_CACHE)/build-debug
 BUILD       := $(CURDIR)/build
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -27,21 +29,25 @@ export KMBOX_CACHE
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/kmbox.h
 
-all: modules userlib selftests
+all: modules userlib kmboxctl selftests
 
 modules:
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
 		{ echo "make: no kernel headers (KDIR='$(KDIR)'): run 'make setup' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-# The module again, against the debug kernel, in its own build folder.
-modules-debug:
-	@test -f $(DEBUG_KDIR)/Module.symvers || \
-		{ echo "make: no debug kernel build in $(DEBUG_KDIR): run 'make setup'" >&2; exit 1; }
-	scripts/shadow-build.sh $(BUILD)/debug $(DEBUG_KDIR)
+# The module again, against each test kernel scripts/build-kernel.sh
+# builds, in a build folder of its own: build/debug, build/kcsan.
+modules-debug modules-kcsan: modules-%:
+	@test -f $(KMBOX_CACHE)/build-$*/Module.symvers || \
+		{ echo "make: no $* kernel build in $(KMBOX_CACHE)/build-$*: run 'make setup'" >&2; exit 1; }
+	scripts/shadow-build.sh $(BUILD)/$* $(KMBOX_CACHE)/build-$*
 
 userlib:
 	$(MAKE) -C userlib
+
+kmboxctl: userlib
+	$(MAKE) -C tools/kmboxctl
 
 selftests: userlib
 	@test -f $(KSFT_DIR)/lib.mk || \
@@ -60,6 +66,9 @@ lint:
 check:
 	scripts/check.sh
 
+stress:
+	scripts/stress.sh
+
 demo:
 	scripts/demo.sh
 
@@ -68,9 +77,11 @@ bench:
 
 install:
 	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C tools/kmboxctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 uninstall:
 	$(MAKE) -C userlib uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C tools/kmboxctl uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
@@ -78,9 +89,10 @@ modules_install: modules
 clean:
 	-test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userlib clean
+	$(MAKE) -C tools/kmboxctl clean
 	-$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(CURDIR)/selftests clean
 	-$(MAKE) -C examples clean
 	rm -rf $(BUILD)
 
-.PHONY: all modules modules-debug userlib selftests examples setup lint \
-	check demo bench install uninstall modules_install clean
+.PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup lint \
+	check stress demo bench install uninstall modules_install clean

@@ -2,19 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: setup, lint, build, then the kselftests in QEMU on each
-# kernel (KERNELS="stock debug" by default), once built 64-bit and once
-# built 32-bit (-m32: the compat ioctl path; KMBOX_M32=0 skips it), in
-# the same boot.  After each run the VM
-# unloads kmbox, scans for leaks and checks the kernel log (vm-run.sh).
-# Ends with one line "N passed, N failed, N skipped" over both kernels;
-# a lint failure or a bad kernel log counts as a failure too.
+# kernel (KERNELS="stock debug kcsan" by default).  On stock and debug
+# every test runs twice in the same boot: built 64-bit, and built 32-bit
+# (-m32: the compat ioctl path; KMBOX_M32=0 skips it).  The KCSAN kernel
+# runs the tests that race most (KCSAN_TESTS), 64-bit.  After each run
+# the VM unloads kmbox, scans for leaks and checks the kernel log
+# (vm-run.sh).  Ends with one line "N passed, N failed, N skipped" over
+# every kernel; a lint failure or a bad kernel log counts as a failure.
+#
+# Also: TESTS="a_test b_test" runs only those (on every kernel),
+# KMBOX_STRESS_SECS=N makes the stress tests run N s per subtest (and
+# raises the runner's timeout to match), LINT=0 skips the lint step.
+# make stress (scripts/stress.sh) uses these.
 set -uo pipefail
 PROG=check
 . "$(dirname "$0")/lib.sh"
 cd "$KMBOX_TOP"
 
-KERNELS=${KERNELS:-stock debug}
+KERNELS=${KERNELS:-stock debug kcsan}
 KMBOX_M32=${KMBOX_M32:-1}
+LINT=${LINT:-1}
+KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test}
 passed=0
 failed=0
 skipped=0
@@ -26,8 +34,16 @@ problem() {
 }
 
 scripts/setup.sh || die "setup failed"
-scripts/lint.sh || problem "lint"
-make -s all $(case " $KERNELS " in *" debug "*) echo modules-debug ;; esac) >"$KMBOX_BUILD.make.log" 2>&1 || {
+if [ "$LINT" = 1 ]; then
+	scripts/lint.sh || problem "lint"
+fi
+built_kernels=""
+for k in $KERNELS; do
+	case $k in
+	debug | kcsan) built_kernels="$built_kernels modules-$k" ;;
+	esac
+done
+make -s all $built_kernels >"$KMBOX_BUILD.make.log" 2>&1 || {
 	cat "$KMBOX_BUILD.make.log" >&2
 	die "the build failed"
 }
@@ -57,25 +73,55 @@ fi
 tests=$(make -s -C selftests KSFT_DIR="$KSFT_DIR" COLLECTION=kmbox emit_tests |
 	sed -n 's/^kmbox://p' | tr '\n' ' ')
 [ -n "$tests" ] || die "no selftests listed by 'make -C selftests emit_tests'"
+for t in ${TESTS:-} $KCSAN_TESTS; do
+	case " $tests " in
+	*" $t "*) ;;
+	*) die "no selftest named '$t'" ;;
+	esac
+done
 stage=$KMBOX_BUILD/ksft
 rm -rf "$stage"
 mkdir -p "$stage/kselftest"
 cp "$KSFT_DIR"/kselftest/runner.sh "$KSFT_DIR"/kselftest/prefix.pl "$stage/kselftest/"
-run_cmd=""
 stage_dir() {
 	local dir=$1 bin=$2 t
 	mkdir -p "$stage/$dir"
-	cp selftests/config selftests/settings "$stage/$dir/"
-	run_cmd="$run_cmd cd /kselftest/$dir && run_many"
+	cp selftests/config "$stage/$dir/"
+	if [ -n "${KMBOX_STRESS_SECS:-}" ]; then
+		# Each program's whole run, with its subtests at full length.
+		echo "timeout=$((300 + 30 * KMBOX_STRESS_SECS))" >"$stage/$dir/settings"
+	else
+		cp selftests/settings "$stage/$dir/"
+	fi
 	for t in $tests; do
 		cp "$bin/$t" "$stage/$dir/" || die "test program $bin/$t was not built"
-		run_cmd="$run_cmd ./$t"
 	done
-	run_cmd="$run_cmd;"
+	# What the tests run but the runner does not (TEST_GEN_PROGS_EXTENDED).
+	cp "$bin/kmboxctl" "$stage/$dir/" || die "kmboxctl was not built in $bin"
 }
 stage_dir kmbox selftests
 [ "$KMBOX_M32" = 1 ] && stage_dir kmbox32 "$KMBOX_BUILD/selftests32"
-run_cmd="BASE_DIR=/kselftest && . /kselftest/kselftest/runner.sh && $run_cmd"
+
+# The guest's command for kernel $1: its tests, in each build it runs.
+run_cmd_for() {
+	local k=$1 list=${TESTS:-$tests} dirs=kmbox cmd t d
+	[ "$KMBOX_M32" = 1 ] && dirs="kmbox kmbox32"
+	if [ "$k" = kcsan ]; then
+		list=${TESTS:-$KCSAN_TESTS}
+		dirs=kmbox
+	fi
+	cmd="BASE_DIR=/kselftest && . /kselftest/kselftest/runner.sh &&"
+	[ -n "${KMBOX_STRESS_SECS:-}" ] &&
+		cmd="export KMBOX_STRESS_SECS=$KMBOX_STRESS_SECS && $cmd"
+	for d in $dirs; do
+		cmd="$cmd cd /kselftest/$d && run_many"
+		for t in $list; do
+			cmd="$cmd ./$t"
+		done
+		cmd="$cmd;"
+	done
+	echo "$cmd"
+}
 
 # Tally one kernel's TAP output: the harness' Totals line of each program,
 # or the program's own verdict when it died before printing one.
@@ -104,7 +150,7 @@ tally() {
 for k in $KERNELS; do
 	info "selftests on the $k kernel"
 	VM_OUT=$KMBOX_BUILD/vm-$k scripts/vm-run.sh -k "$k" -a "$stage:/kselftest" \
-		-a /usr/bin/timeout:/usr/bin/timeout -- "$run_cmd"
+		-a /usr/bin/timeout:/usr/bin/timeout -- "$(run_cmd_for "$k")"
 	vm_rc=$?
 	read -r p f s < <(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")
 	passed=$((passed + p))

@@ -87,24 +87,6 @@ static int joined_pair(FIXTURE_DATA(bell) *self)
 	return p;
 }
 
-static int ring_wait(int fd, const void *uaddr, __u32 value, __u32 flags,
-		     __u64 timeout_ns)
-{
-	struct kmbox_ring_wait w = {
-		.uaddr = (__u64)(unsigned long)uaddr,
-		.value = value,
-		.flags = flags,
-		.timeout_ns = timeout_ns,
-	};
-
-	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAIT, &w);
-}
-
-static int ring_wake(int fd)
-{
-	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAKE, NULL);
-}
-
 /* The fixture's word, 0 unless a test changes it. */
 static __u32 *word(FIXTURE_DATA(bell) *self)
 {
@@ -115,7 +97,8 @@ static __u32 *word(FIXTURE_DATA(bell) *self)
 static int wait_word(FIXTURE_DATA(bell) *self, int fd, __u32 flags,
 		     __u64 timeout_ns)
 {
-	return ring_wait(fd, word(self), *word(self), flags, timeout_ns);
+	return kmbox_test_ring_wait(fd, word(self), *word(self), flags,
+				    timeout_ns);
 }
 
 /* STAT's ring_producers and ring_consumers, as 10 * p + c, or -1. */
@@ -371,7 +354,7 @@ TEST_F(bell, wait_not_joined_einval)
 	int none = kmbox_test_create_region(NULL, 0, KMBOX_CLOEXEC);
 
 	EXPECT_EQ(-EINVAL, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(-EINVAL, ring_wait(self->rw, word(self), 1, 0, 0));
+	EXPECT_EQ(-EINVAL, kmbox_test_ring_wait(self->rw, word(self), 1, 0, 0));
 	ASSERT_GE(none, 0);
 	EXPECT_EQ(-EINVAL, wait_word(self, none, KMBOX_DONTWAIT, 0));
 	close(none);
@@ -384,13 +367,14 @@ TEST_F(bell, wait_misaligned_einval)
 
 	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
 	for (i = 1; i < 4; i++) {
-		EXPECT_EQ(-EINVAL, ring_wait(self->rw, w + i, 0,
-					     KMBOX_DONTWAIT, 0)) {
+		EXPECT_EQ(-EINVAL, kmbox_test_ring_wait(self->rw, w + i, 0,
+							KMBOX_DONTWAIT, 0)) {
 			TH_LOG("uaddr + %d", i);
 		}
 		/* Also when the word would differ. */
-		EXPECT_EQ(-EINVAL, ring_wait(self->rw, w + i, 0x55555555,
-					     KMBOX_DONTWAIT, 0));
+		EXPECT_EQ(-EINVAL, kmbox_test_ring_wait(self->rw, w + i,
+							0x55555555,
+							KMBOX_DONTWAIT, 0));
 	}
 }
 
@@ -400,15 +384,19 @@ TEST_F(bell, wait_unreadable_efault)
 
 	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
 	ASSERT_TRUE(guard != NULL);
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, NULL, 0, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, kmbox_test_unmapped(), 0,
-				     KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, kmbox_test_kernel_ptr(), 0,
-				     KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw, NULL, 0,
+						KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw, kmbox_test_unmapped(),
+						0,
+						KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw,
+						kmbox_test_kernel_ptr(), 0,
+						KMBOX_DONTWAIT, 0));
 	/* The first word of a PROT_NONE page. */
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, guard, 0, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, guard, 0, KMBOX_TIMEOUT,
-				     GUARD_NS));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw, guard, 0,
+						KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw, guard, 0,
+						KMBOX_TIMEOUT, GUARD_NS));
 }
 
 TEST_F(bell, wait_bad_flags_einval)
@@ -446,7 +434,8 @@ TEST_F(bell, wait_bad_flags_einval)
 		}
 	}
 	/* Refused also when the word differs: the call is checked first. */
-	EXPECT_EQ(-EINVAL, ring_wait(self->rw, word(self), 1, KMBOX_PEEK, 0));
+	EXPECT_EQ(-EINVAL, kmbox_test_ring_wait(self->rw, word(self), 1,
+						KMBOX_PEEK, 0));
 }
 
 /* --- KMBOX_IOC_RING_WAIT: returns -------------------------------------- */
@@ -458,13 +447,18 @@ TEST_F(bell, wait_word_differs_returns_0)
 
 	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
 	*word(self) = 5;
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 4, KMBOX_TIMEOUT,
-			       GUARD_NS));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 0, 0, 0));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 6, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 4, KMBOX_ABSTIME, past));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 4, KMBOX_ABSTIME, 0));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 4, KMBOX_TIMEOUT, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 4,
+					  KMBOX_TIMEOUT,
+					  GUARD_NS));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 0, 0, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 6,
+					  KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 4,
+					  KMBOX_ABSTIME, past));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 4,
+					  KMBOX_ABSTIME, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 4,
+					  KMBOX_TIMEOUT, 0));
 }
 
 /* The word may be anywhere readable, not only in the region. */
@@ -474,14 +468,16 @@ TEST_F(bell, wait_word_outside_region)
 	const __u32 *ro;
 
 	ASSERT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
-	EXPECT_EQ(0, ring_wait(self->rw, &local, 8, 0, 0));
-	EXPECT_EQ(-EAGAIN, ring_wait(self->rw, &local, 9, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, &local, 8, 0, 0));
+	EXPECT_EQ(-EAGAIN, kmbox_test_ring_wait(self->rw, &local, 9,
+						KMBOX_DONTWAIT, 0));
 	/* A read-only page is readable. */
 	ro = mmap(NULL, self->page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 		  -1, 0);
 	ASSERT_TRUE(ro != MAP_FAILED);
-	EXPECT_EQ(0, ring_wait(self->rw, ro, 1, 0, 0));
-	EXPECT_EQ(-EAGAIN, ring_wait(self->rw, ro, 0, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, ro, 1, 0, 0));
+	EXPECT_EQ(-EAGAIN, kmbox_test_ring_wait(self->rw, ro, 0, KMBOX_DONTWAIT,
+						0));
 	munmap((void *)ro, self->page);
 }
 
@@ -580,9 +576,9 @@ TEST_F(bell, wake_not_joined_einval)
 {
 	int none = kmbox_test_create_region(NULL, 0, KMBOX_CLOEXEC);
 
-	EXPECT_EQ(-EINVAL, ring_wake(self->rw));
+	EXPECT_EQ(-EINVAL, kmbox_test_ring_wake(self->rw));
 	ASSERT_GE(none, 0);
-	EXPECT_EQ(-EINVAL, ring_wake(none));
+	EXPECT_EQ(-EINVAL, kmbox_test_ring_wake(none));
 	close(none);
 }
 
@@ -590,8 +586,8 @@ TEST_F(bell, wake_not_joined_einval)
 TEST_F(bell, wake_alone_returns_0)
 {
 	ASSERT_EQ(0, join(self->rw, KMBOX_RING_PRODUCER));
-	EXPECT_EQ(0, ring_wake(self->rw));
-	EXPECT_EQ(0, ring_wake(self->rw));
+	EXPECT_EQ(0, kmbox_test_ring_wake(self->rw));
+	EXPECT_EQ(0, kmbox_test_ring_wake(self->rw));
 }
 
 /* --- Wake-ups ---------------------------------------------------------- */
@@ -606,7 +602,7 @@ TEST_F(bell, producer_wakes_consumer)
 	pid = waiter(self, self->rw, -1, -1, KMBOX_TIMEOUT, GUARD_NS, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
-	EXPECT_EQ(0, ring_wake(p));
+	EXPECT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	/* One ring, one wake-up: the next wait sleeps again. */
 	EXPECT_EQ(-ETIMEDOUT, wait_word(self, self->rw, KMBOX_TIMEOUT,
@@ -626,7 +622,7 @@ TEST_F(bell, consumer_wakes_producer)
 	pid = waiter(self, self->rw, -1, -1, 0, 0, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
-	EXPECT_EQ(0, ring_wake(c));
+	EXPECT_EQ(0, kmbox_test_ring_wake(c));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(c);
 }
@@ -644,7 +640,7 @@ TEST_F(bell, own_ring_does_not_wake)
 		     -ETIMEDOUT);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
-	EXPECT_EQ(0, ring_wake(self->rw));
+	EXPECT_EQ(0, kmbox_test_ring_wake(self->rw));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(c);
 }
@@ -661,8 +657,8 @@ TEST_F(bell, earlier_ring_remembered_once)
 	__u64 start;
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, ring_wake(p));
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_TIMEOUT, 100 * MSEC));
 	start = kmbox_test_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, wait_word(self, self->rw, KMBOX_TIMEOUT,
@@ -690,7 +686,7 @@ TEST_F(bell, killed_waiter_leaves_ring_intact)
 	pid = waiter(self, self->rw, -1, -1, KMBOX_TIMEOUT, GUARD_NS, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
-	EXPECT_EQ(0, ring_wake(p));
+	EXPECT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(p);
 }
@@ -720,8 +716,9 @@ TEST_F(bell, ring_never_lost)
 		close(p);
 		while ((seen = __atomic_load_n(w, __ATOMIC_ACQUIRE)) <
 		       RACE_ROUNDS) {
-			ret = ring_wait(self->rw, (const void *)w, seen,
-					KMBOX_TIMEOUT, GUARD_NS);
+			ret = kmbox_test_ring_wait(self->rw, (const void *)w,
+						   seen,
+						   KMBOX_TIMEOUT, GUARD_NS);
 			if (ret) {
 				fprintf(stderr, "# word %u: %d\n", seen, ret);
 				_exit(1);
@@ -731,7 +728,7 @@ TEST_F(bell, ring_never_lost)
 	}
 	for (k = 1; k <= RACE_ROUNDS; k++) {
 		__atomic_store_n(word(self), k, __ATOMIC_RELEASE);
-		ASSERT_EQ(0, ring_wake(p));
+		ASSERT_EQ(0, kmbox_test_ring_wake(p));
 		if (k % 3 == 0)
 			sched_yield();
 		if (k % 7 == 0)
@@ -956,12 +953,13 @@ TEST_F(bell, word_differs_beats_epipe)
 	ASSERT_GE(p, 0);
 	close(p);
 	*word(self) = 3;
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 2, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 2, 0, 0));
-	EXPECT_EQ(-EPIPE, ring_wait(self->rw, word(self), 3, 0, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 2,
+					  KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 2, 0, 0));
+	EXPECT_EQ(-EPIPE, kmbox_test_ring_wait(self->rw, word(self), 3, 0, 0));
 	ASSERT_EQ(0, kmbox_test_ioctl(self->rw, KMBOX_IOC_SHUTDOWN, NULL));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 2, 0, 0));
-	EXPECT_EQ(-EPIPE, ring_wait(self->rw, word(self), 3, 0, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 2, 0, 0));
+	EXPECT_EQ(-EPIPE, kmbox_test_ring_wait(self->rw, word(self), 3, 0, 0));
 }
 
 /* The ring's hang-up is the same in a mailbox made with KMBOX_ATTR_HANGUP. */
@@ -981,10 +979,12 @@ TEST_F(bell, epipe_also_in_hangup_mailbox)
 	ASSERT_GE(p, 0);
 	ASSERT_EQ(0, join(c, KMBOX_RING_CONSUMER));
 	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
-	EXPECT_EQ(-EAGAIN, ring_wait(c, word(self), 0, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EAGAIN, kmbox_test_ring_wait(c, word(self), 0,
+						KMBOX_DONTWAIT, 0));
 	close(p);
-	EXPECT_EQ(-EPIPE, ring_wait(c, word(self), 0, KMBOX_DONTWAIT, 0));
-	EXPECT_EQ(0, ring_wait(c, word(self), 1, KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EPIPE, kmbox_test_ring_wait(c, word(self), 0, KMBOX_DONTWAIT,
+					       0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(c, word(self), 1, KMBOX_DONTWAIT, 0));
 	close(c);
 }
 
@@ -999,7 +999,7 @@ TEST_F(bell, poll_pri_after_ring)
 	EXPECT_EQ(0, pri(self->rw));
 	EXPECT_EQ(0, pri(p));
 
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(1, pri(self->rw));
 	EXPECT_EQ(0, pri(p));
 	/* A WAIT after the ring returns 0 at once and clears it... */
@@ -1010,13 +1010,13 @@ TEST_F(bell, poll_pri_after_ring)
 	EXPECT_EQ(0, pri(self->rw));
 
 	/* ...as does one that returns 0 for a word that moved. */
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(1, pri(self->rw));
-	EXPECT_EQ(0, ring_wait(self->rw, word(self), 1, 0, 0));
+	EXPECT_EQ(0, kmbox_test_ring_wait(self->rw, word(self), 1, 0, 0));
 	EXPECT_EQ(0, pri(self->rw));
 
 	/* The consumer rings the producer. */
-	ASSERT_EQ(0, ring_wake(self->rw));
+	ASSERT_EQ(0, kmbox_test_ring_wake(self->rw));
 	EXPECT_EQ(1, pri(p));
 	EXPECT_EQ(0, pri(self->rw));
 	EXPECT_EQ(0, wait_word(self, p, KMBOX_TIMEOUT, MSEC));
@@ -1035,7 +1035,7 @@ TEST_F(bell, poll_pri_cleared_by_woken_wait)
 	pid = waiter(self, self->rw, -1, -1, 0, 0, 0);
 	ASSERT_GE(pid, 0);
 	ASSERT_EQ(0, asleep_in_wait(pid));
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	EXPECT_EQ(0, pri(self->rw));
 	close(p);
@@ -1057,7 +1057,7 @@ TEST_F(bell, poll_sleeper_woken_by_ring)
 		_exit(n == 1 && (pf.revents & POLLPRI) ? 0 : 1);
 	}
 	ASSERT_EQ(0, kmbox_test_wait_in_syscall(pid, SYS_poll, 1));
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
 	close(p);
 }
@@ -1099,8 +1099,8 @@ TEST_F(bell, poll_no_pri_unjoined)
 	ASSERT_GE(c, 0);
 	ASSERT_EQ(0, join(p, KMBOX_RING_PRODUCER));
 	ASSERT_EQ(0, join(c, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, ring_wake(p));
-	ASSERT_EQ(0, ring_wake(c));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(c));
 	EXPECT_EQ(0, pri(self->rw));
 	close(p);
 	EXPECT_EQ(0, pri(self->rw));
@@ -1123,7 +1123,7 @@ TEST_F(bell, epoll_edge_once_per_ring)
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
 
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, ring_wake(p));
+		ASSERT_EQ(0, kmbox_test_ring_wake(p));
 		ASSERT_EQ(1, epoll_wait(ep, out, 4, 0)) {
 			TH_LOG("ring %d", i);
 		}
@@ -1138,7 +1138,7 @@ TEST_F(bell, epoll_edge_once_per_ring)
 	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(-EAGAIN, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
-	ASSERT_EQ(0, ring_wake(p));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(1, epoll_wait(ep, out, 4, 1000));
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
 	close(ep);
@@ -1151,11 +1151,13 @@ TEST_F(bell, failed_wait_keeps_ring)
 	int p = joined_pair(self);
 
 	ASSERT_GE(p, 0);
-	ASSERT_EQ(0, ring_wake(p));
-	EXPECT_EQ(-EFAULT, ring_wait(self->rw, NULL, 0, KMBOX_DONTWAIT, 0));
+	ASSERT_EQ(0, kmbox_test_ring_wake(p));
+	EXPECT_EQ(-EFAULT, kmbox_test_ring_wait(self->rw, NULL, 0,
+						KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(1, pri(self->rw));
-	EXPECT_EQ(-EINVAL, ring_wait(self->rw, (char *)word(self) + 1, 0,
-				     KMBOX_DONTWAIT, 0));
+	EXPECT_EQ(-EINVAL, kmbox_test_ring_wait(self->rw,
+						(char *)word(self) + 1, 0,
+						KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(1, pri(self->rw));
 	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(0, pri(self->rw));
@@ -1189,7 +1191,7 @@ TEST_F(bell, dontwait_never_loses_ring)
 					_exit(0);
 				sched_yield();
 			}
-			if (ring_wake(p))
+			if (kmbox_test_ring_wake(p))
 				_exit(KMBOX_TEST_BAD);
 		}
 		_exit(0);
@@ -1230,7 +1232,7 @@ TEST_F(bell, join_wake_mmap_after_shutdown)
 	ASSERT_EQ(0, kmbox_test_ioctl(self->rw, KMBOX_IOC_SHUTDOWN, NULL));
 	EXPECT_EQ(0, join(self->rw, KMBOX_RING_CONSUMER));
 	EXPECT_EQ(0, join(p, KMBOX_RING_PRODUCER));
-	EXPECT_EQ(0, ring_wake(p));
+	EXPECT_EQ(0, kmbox_test_ring_wake(p));
 	EXPECT_EQ(0, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	EXPECT_EQ(-EPIPE, wait_word(self, self->rw, KMBOX_DONTWAIT, 0));
 	m = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, p, 0);

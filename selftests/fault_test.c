@@ -1387,13 +1387,6 @@ TEST_F_TIMEOUT(fault, region_first_touch, TEST_TIMEOUT)
 	EXPECT_EQ(1, mappings(_metadata, self));
 }
 
-static int ring_join(int fd, __u32 side)
-{
-	struct kmbox_ring_join j = { .side = side };
-
-	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &j);
-}
-
 /* A new file of the region mailbox, both roles, in self->tmp. */
 static void prepare_join(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(fault) *self)
@@ -1404,7 +1397,7 @@ static void prepare_join(struct __test_metadata *_metadata,
 
 static long run_join(FIXTURE_DATA(fault) *self)
 {
-	return ring_join(self->tmp, KMBOX_RING_PRODUCER);
+	return kmbox_test_ring_join(self->tmp, KMBOX_RING_PRODUCER);
 }
 
 /* A failed JOIN left the file and the ring unjoined. */
@@ -1420,7 +1413,7 @@ static void check_join(struct __test_metadata *_metadata,
 				       sizeof(side)));
 	EXPECT_STREQ(ret < 0 ? "-" : "producer", side);
 	if (ret < 0) {
-		EXPECT_EQ(0, ring_join(self->tmp, KMBOX_RING_PRODUCER));
+		EXPECT_EQ(0, kmbox_test_ring_join(self->tmp, KMBOX_RING_PRODUCER));
 	}
 	close(self->tmp);
 	self->tmp = -1;
@@ -1486,8 +1479,8 @@ TEST_F_TIMEOUT(fault, ring_wait, TEST_TIMEOUT)
 	region_setup(_metadata, self);
 	self->prod = kmbox_test_open(self->rname, KMBOX_CLOEXEC);
 	ASSERT_GE(self->prod, 0);
-	ASSERT_EQ(0, ring_join(self->reg, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, ring_join(self->prod, KMBOX_RING_PRODUCER));
+	ASSERT_EQ(0, kmbox_test_ring_join(self->reg, KMBOX_RING_CONSUMER));
+	ASSERT_EQ(0, kmbox_test_ring_join(self->prod, KMBOX_RING_PRODUCER));
 	fault_loop(_metadata, self, &op);
 }
 
@@ -1513,8 +1506,8 @@ TEST_F_TIMEOUT(fault, ring_wake, TEST_TIMEOUT)
 	region_setup(_metadata, self);
 	self->prod = kmbox_test_open(self->rname, KMBOX_CLOEXEC);
 	ASSERT_GE(self->prod, 0);
-	ASSERT_EQ(0, ring_join(self->reg, KMBOX_RING_CONSUMER));
-	ASSERT_EQ(0, ring_join(self->prod, KMBOX_RING_PRODUCER));
+	ASSERT_EQ(0, kmbox_test_ring_join(self->reg, KMBOX_RING_CONSUMER));
+	ASSERT_EQ(0, kmbox_test_ring_join(self->prod, KMBOX_RING_PRODUCER));
 	fault_loop(_metadata, self, &op);
 }
 

@@ -1222,13 +1222,6 @@ static __u64 fuzz_seed(void)
 	return seed ? seed : 1;
 }
 
-static unsigned int stress_secs(void)
-{
-	const char *env = getenv("KMBOX_STRESS_SECS");
-
-	return env && *env ? strtoul(env, NULL, 0) : 2;
-}
-
 /*
  * In a child (as @uid unless it is 0): fuzz for @secs or @max iterations
  * from @seed, check the end state; exit with the count of bad results
@@ -1290,7 +1283,7 @@ FIXTURE_SETUP(fuzz)
 {
 	self->pid = 0;
 	self->seed = fuzz_seed();
-	self->secs = stress_secs();
+	self->secs = kmbox_test_stress_secs();
 }
 
 FIXTURE_TEARDOWN(fuzz)
@@ -1299,7 +1292,7 @@ FIXTURE_TEARDOWN(fuzz)
 }
 
 /* Root: no per-user limit, every permission. */
-TEST_F_TIMEOUT(fuzz, as_root, 120)
+TEST_F(fuzz, as_root)
 {
 	ksft_print_msg("as_root: seed %llu (KMBOX_FUZZ_SEED=%llu replays it), %u s\n",
 		       (unsigned long long)self->seed,
@@ -1310,7 +1303,7 @@ TEST_F_TIMEOUT(fuzz, as_root, 120)
 }
 
 /* An unprivileged user: limits and permissions apply; nothing leaks. */
-TEST_F_TIMEOUT(fuzz, as_user, 120)
+TEST_F(fuzz, as_user)
 {
 	__u64 seed = self->seed ^ 0x5eed;
 
@@ -1328,7 +1321,7 @@ TEST_F_TIMEOUT(fuzz, as_user, 120)
 }
 
 /* The same seed draws the same numbers: a run can be replayed. */
-TEST_F_TIMEOUT(fuzz, seed_replays, 120)
+TEST_F(fuzz, seed_replays)
 {
 	__u64 *trace = mmap(NULL, 2 * sizeof(*trace), PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1345,5 +1338,10 @@ TEST_F_TIMEOUT(fuzz, seed_replays, 120)
 	EXPECT_EQ(trace[0], trace[1]);
 	munmap(trace, 2 * sizeof(*trace));
 }
+
+/* Each subtest's timeout follows KMBOX_STRESS_SECS. */
+KMBOX_TEST_STRESS_TIMEOUT(fuzz, as_root)
+KMBOX_TEST_STRESS_TIMEOUT(fuzz, as_user)
+KMBOX_TEST_STRESS_TIMEOUT(fuzz, seed_replays)
 
 TEST_HARNESS_MAIN

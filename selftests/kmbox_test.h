@@ -681,4 +681,75 @@ static inline int kmbox_test_recv_fds(int sock, int *fds, int max,
 	return n;
 }
 
+/* KMBOX_IOC_RING_JOIN as @side: 0 or -errno. */
+static inline int kmbox_test_ring_join(int fd, __u32 side)
+{
+	struct kmbox_ring_join j = { .side = side };
+
+	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_JOIN, &j);
+}
+
+/* KMBOX_IOC_RING_WAIT on the word at @uaddr: 0 or -errno. */
+static inline int kmbox_test_ring_wait(int fd, const void *uaddr,
+				       __u32 value, __u32 flags,
+				       __u64 timeout_ns)
+{
+	struct kmbox_ring_wait w = {
+		.uaddr = (__u64)(unsigned long)uaddr,
+		.value = value,
+		.flags = flags,
+		.timeout_ns = timeout_ns,
+	};
+
+	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAIT, &w);
+}
+
+/* KMBOX_IOC_RING_WAKE: 0 or -errno. */
+static inline int kmbox_test_ring_wake(int fd)
+{
+	return kmbox_test_ioctl(fd, KMBOX_IOC_RING_WAKE, NULL);
+}
+
+/* FNV-1a of @len bytes: the checksum test messages carry. */
+static inline __u32 kmbox_test_fnv1a(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 h = 2166136261u;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/*
+ * Seconds a stress subtest (race, soak, fuzz) runs: KMBOX_STRESS_SECS,
+ * 2 if unset or invalid, at most an hour.  make check leaves it unset;
+ * make stress raises it.
+ */
+static inline unsigned int kmbox_test_stress_secs(void)
+{
+	const char *s = getenv("KMBOX_STRESS_SECS");
+	long v = s ? strtol(s, NULL, 10) : 0;
+
+	if (v <= 0)
+		return 2;
+	return v > 3600 ? 3600 : v;
+}
+
+/*
+ * The 6.1 harness takes a subtest's timeout from a constant in its
+ * metadata object (_<fixture>_<test>_object); this rewrites it before
+ * main() runs so that it follows KMBOX_STRESS_SECS: the timed loop, then
+ * a minute for the work after it on a slow debug kernel.
+ */
+#define KMBOX_TEST_STRESS_TIMEOUT(fixture, test)			\
+static void __attribute__((constructor))				\
+kmbox_stress_timeout_##fixture##_##test(void)				\
+{									\
+	_##fixture##_##test##_object.timeout =				\
+		60 + 2 * kmbox_test_stress_secs();			\
+}
+
 #endif /* KMBOX_TEST_H */

@@ -68,17 +68,6 @@ static __u32 payload_len(__u32 producer, __u32 seq)
 	return (seq * 37 + producer * 11) % (MAX_PAYLOAD + 1);
 }
 
-static __u32 fnv1a(const unsigned char *p, size_t len)
-{
-	__u32 h = 2166136261u;
-
-	while (len--) {
-		h ^= *p++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static size_t make_msg(unsigned char *buf, __u32 producer, __u32 seq,
 		       pid_t pid)
 {
@@ -97,7 +86,7 @@ static size_t make_msg(unsigned char *buf, __u32 producer, __u32 seq,
 		x ^= x << 5;
 		pay[i] = x;
 	}
-	h->csum = fnv1a(pay, h->len);
+	h->csum = kmbox_test_fnv1a(pay, h->len);
 	return sizeof(*h) + h->len;
 }
 
@@ -151,7 +140,7 @@ static void consume(int fd, struct board *b, int consumer, __u32 per)
 		if (h->len != payload_len(h->producer, h->seq) ||
 		    n != (int)(sizeof(*h) + h->len) || m.msg_len != (__u64)n)
 			t->bad_size++;
-		else if (fnv1a(buf + sizeof(*h), h->len) != h->csum)
+		else if (kmbox_test_fnv1a(buf + sizeof(*h), h->len) != h->csum)
 			t->bad_csum++;
 		if (m.sender_pid != h->pid)
 			t->bad_pid++;
