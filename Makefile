@@ -14,6 +14,7 @@
 #   make setup      install and prepare what the above need (idempotent)
 #   make install    libkmbox, headers, pkg-config file, man pages
 #   make modules_install
+#   make dkms-install  kmbox.ko through DKMS (dkms-remove; dkms-check tries it)
 #
 # KDIR defaults to the newest installed Debian 6.1 headers.
 
@@ -86,6 +87,11 @@ uninstall:
 modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 
+# kmbox.ko through DKMS, rebuilt for every kernel installed later
+# (dkms-check: install, load the result in the stock kernel's VM, remove).
+dkms-install dkms-remove dkms-check: dkms-%:
+	scripts/dkms.sh $*
+
 clean:
 	-test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userlib clean
@@ -95,4 +101,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup lint \
-	check stress demo bench install uninstall modules_install clean
+	check stress demo bench install uninstall modules_install \
+	dkms-install dkms-remove dkms-check clean
