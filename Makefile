@@ -11,6 +11,7 @@
 #   make bench      kmbox against pipes, sockets, POSIX/SysV queues in QEMU
 #                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
 #   make lint       checkpatch --strict, W=1 and sparse (C=2)
+#   make htmldocs   Documentation/ as HTML with Sphinx, in build/htmldocs
 #   make setup      install and prepare what the above need (idempotent)
 #   make install    libkmbox, headers, pkg-config file, man pages
 #   make modules_install
@@ -76,6 +77,13 @@ demo:
 bench:
 	scripts/bench.sh
 
+# Documentation/ as HTML in build/htmldocs, if Sphinx is installed
+# (Debian: python3-sphinx); warnings are errors.
+htmldocs:
+	@command -v sphinx-build >/dev/null || \
+		{ echo "make: sphinx-build not found (apt-get install python3-sphinx)" >&2; exit 1; }
+	sphinx-build -q -W -b html Documentation $(BUILD)/htmldocs
+
 install:
 	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C tools/kmboxctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -101,5 +109,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup lint \
-	check stress demo bench install uninstall modules_install \
+	check stress demo bench htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean
