@@ -79,6 +79,7 @@ for t in ${TESTS:-} $KCSAN_TESTS; do
 	*) die "no selftest named '$t'" ;;
 	esac
 done
+extended=$(make -s -C selftests KSFT_DIR="$KSFT_DIR" emit_extended)
 stage=$KMBOX_BUILD/ksft
 rm -rf "$stage"
 mkdir -p "$stage/kselftest"
@@ -97,7 +98,9 @@ stage_dir() {
 		cp "$bin/$t" "$stage/$dir/" || die "test program $bin/$t was not built"
 	done
 	# What the tests run but the runner does not (TEST_GEN_PROGS_EXTENDED).
-	cp "$bin/kmboxctl" "$stage/$dir/" || die "kmboxctl was not built in $bin"
+	for t in $extended; do
+		cp "$bin/$t" "$stage/$dir/" || die "$t was not built in $bin"
+	done
 }
 stage_dir kmbox selftests
 [ "$KMBOX_M32" = 1 ] && stage_dir kmbox32 "$KMBOX_BUILD/selftests32"

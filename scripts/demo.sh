@@ -5,7 +5,8 @@
 # kmbox working: the device node, the module's log line, the ABI version
 # asked through libkmbox by examples/version, and examples/pingpong: two
 # processes exchanging messages through named mailboxes with blocking
-# receives.
+# receives; then the other examples, one classic IPC pattern each (pipe,
+# workers, reqreply, shmsync, notify).
 set -euo pipefail
 PROG=demo
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +22,12 @@ rm -f "$KMBOX_BUILD.demo-make.log"
 VM_OUT=$KMBOX_BUILD/vm-demo exec scripts/vm-run.sh -k stock \
 	-a "userlib/libkmbox.so.1:/usr/lib/libkmbox.so.1" \
 	-a "examples/version:/vm/bin/version" \
-	-a "examples/pingpong:/vm/bin/pingpong" -- '
+	-a "examples/pingpong:/vm/bin/pingpong" \
+	-a "examples/pipe:/vm/bin/pipe" \
+	-a "examples/workers:/vm/bin/workers" \
+	-a "examples/reqreply:/vm/bin/reqreply" \
+	-a "examples/shmsync:/vm/bin/shmsync" \
+	-a "examples/notify:/vm/bin/notify" -- '
 set -e
 show() { echo "\$ $*"; "$@"; echo; }
 show ls -l /dev/kmbox
@@ -30,4 +36,9 @@ dmesg | grep "kmbox:" | sed "s/^/    /"
 echo
 show version
 show pingpong
+show pipe
+show workers
+show reqreply
+show shmsync
+show notify
 '

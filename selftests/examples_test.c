@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The example programs of examples/: each runs to its end, exits 0 and
+ * prints the lines that show its point (end-of-stream and SIGPIPE of a
+ * pipe, every job done once by a pool of workers, a request that times
+ * out, exact counts under a futex lock and checksums through the ring,
+ * SIGIO and epoll), in the order one process prints them.
+ *
+ * The programs are the files next to this one (pipe, workers, reqreply,
+ * shmsync, notify), built as the tests are.  Their stdout and stderr are
+ * read together; no line the checks look for holds a pid.
+ */
+#include <limits.h>
+
+#include "kselftest_harness.h"
+#include "kmbox_test.h"
+
+#define OUT_SIZE	32768
+#define RUN_TIMEOUT_NS	(100 * 1000000000ull)
+/* Subtest timeout: a run of the slowest example on the debug kernel. */
+#define SLOW		120
+
+FIXTURE(ex) {
+	pid_t pid;		/* the example while it runs */
+	__u64 ns;		/* how long it ran */
+	char out[OUT_SIZE];	/* its stdout and stderr, NUL-terminated */
+};
+
+FIXTURE_SETUP(ex)
+{
+	self->pid = 0;
+	ASSERT_EQ(0, access(KMBOX_DEV, F_OK)) {
+		TH_LOG("%s is missing: is kmbox loaded?", KMBOX_DEV);
+	}
+}
+
+FIXTURE_TEARDOWN(ex)
+{
+	kmbox_test_kill(&self->pid);
+}
+
+/* The path of example @name, in this program's folder: 0 or -errno. */
+static int find_example(const char *name, char *path, size_t size)
+{
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", path, size - 1);
+	if (n < 0)
+		return -errno;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash + 1 - path) + strlen(name) >= size)
+		return -ENAMETOOLONG;
+	strcpy(slash + 1, name);
+	return access(path, X_OK) ? -errno : 0;
+}
+
+/*
+ * Runs example @name to its end (killed after RUN_TIMEOUT_NS): its exit
+ * status, 128 + signal if a signal ended it, or -1.  self->out gets what
+ * it printed, self->ns how long it ran.
+ */
+static int run(FIXTURE_DATA(ex) *self, const char *name)
+{
+	size_t len = 0;
+	char path[PATH_MAX];
+	struct pollfd p;
+	int fds[2], ret;
+	__u64 start;
+	ssize_t n;
+
+	self->out[0] = 0;
+	ret = find_example(name, path, sizeof(path));
+	if (ret) {
+		ksft_print_msg("no example %s next to this test: %s\n", name,
+			       strerror(-ret));
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	start = kmbox_test_now_ns();
+	self->pid = fork();
+	if (self->pid < 0) {
+		self->pid = 0;
+		return -1;
+	}
+	if (self->pid == 0) {
+		if (dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
+			_exit(126);
+		execl(path, name, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	while (kmbox_test_now_ns() - start < RUN_TIMEOUT_NS) {
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		n = read(fds[0], self->out + len, sizeof(self->out) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* EOF: it closed its output */
+		len += n;
+		self->out[len] = 0;
+		if (len == sizeof(self->out) - 1)
+			break;
+	}
+	close(fds[0]);
+	if (kmbox_test_now_ns() - start >= RUN_TIMEOUT_NS) {
+		ksft_print_msg("%s still runs after %llu s: killed\n", name,
+			       RUN_TIMEOUT_NS / 1000000000ull);
+		kill(self->pid, SIGKILL);
+	}
+	ret = kmbox_test_reap(self->pid);
+	self->pid = 0;
+	self->ns = kmbox_test_now_ns() - start;
+	ksft_print_msg("%s: exit %d after %llu ms\n", name, ret,
+		       self->ns / 1000000ull);
+	return ret;
+}
+
+/*
+ * Checks that each of @lines (NULL-terminated) is in @out, each after
+ * the one before: lines one process prints, in its order.
+ */
+static void expect_lines(struct __test_metadata *_metadata, const char *out,
+			 const char *const *lines)
+{
+	const char *at = out, *hit;
+
+	for (; *lines; lines++) {
+		hit = strstr(at, *lines);
+		EXPECT_TRUE(hit != NULL) {
+			TH_LOG("no \"%s\" (after offset %d) in the output:\n%s",
+			       *lines, (int)(at - out), out);
+		}
+		if (!hit)
+			return;		/* one report, not one per line */
+		at = hit + strlen(*lines);
+	}
+}
+
+#define LINES(...)	((const char *const []){ __VA_ARGS__, NULL })
+#define EXPECT_LINES(...) expect_lines(_metadata, self->out, LINES(__VA_ARGS__))
+
+/* Checks that @str is nowhere in the output. */
+#define EXPECT_NOT_PRINTED(str) do {					\
+	EXPECT_TRUE(strstr(self->out, str) == NULL) {			\
+		TH_LOG("\"%s\" in the output:\n%s", str, self->out);	\
+	}								\
+} while (0)
+
+/* What every example must do: exit 0 and report nothing unexpected. */
+#define RUN_OK(name) do {						\
+	ASSERT_EQ(0, run(self, name)) {					\
+		TH_LOG("%s printed:\n%s", name, self->out);		\
+	}								\
+	EXPECT_NOT_PRINTED("UNEXPECTED");				\
+	EXPECT_NOT_PRINTED("FAILED");					\
+} while (0)
+
+/* End-of-stream when the writer closes; SIGPIPE and EPIPE without reader. */
+TEST_F_TIMEOUT(ex, pipe, SLOW)
+{
+	RUN_OK("pipe");
+	/* Part 1's reader: every message in order, then the end. */
+	EXPECT_LINES("reader: got \"line 1\"\n", "reader: got \"line 2\"\n",
+		     "reader: got \"line 3\"\n",
+		     "reader: end of stream after 3 messages\n");
+	/* Part 2's reader got its one message. */
+	EXPECT_LINES("reader: got \"hello\", exiting\n");
+	/* The parent. */
+	EXPECT_LINES("writer: sent 3 messages, closing the write end\n",
+		     "writer: reader exited with status 0\n",
+		     "writer: the reader has exited, no read end is left\n",
+		     "(a) default action: the writer child was killed by SIGPIPE\n",
+		     "(b) with a handler: SIGPIPE caught, kmbox_send returned -EPIPE",
+		     "(c) KMBOX_NOSIGNAL: no signal, kmbox_send returned -EPIPE",
+		     "pipe: done\n");
+	/* The writer child must have died before it could print. */
+	EXPECT_NOT_PRINTED("still alive");
+}
+
+/* Three workers, 24 jobs, shutdown as the sentinel: each job done once. */
+TEST_F_TIMEOUT(ex, workers, SLOW)
+{
+	RUN_OK("workers");
+	EXPECT_LINES("parent: 3 workers started, queueing 24 jobs (at most 4 at a time)\n",
+		     "parent: all jobs queued, shutting the job mailbox down\n",
+		     "parent: worker 1 did ", "parent: worker 2 did ",
+		     "parent: worker 3 did ",
+		     "parent: the workers' counts add up to 24 of 24 jobs\n",
+		     "parent: all 24 jobs done, each exactly once\n");
+}
+
+/* Request/reply: answers matched to requests, one timeout, who asked. */
+TEST_F_TIMEOUT(ex, reqreply, SLOW)
+{
+	RUN_OK("reqreply");
+	EXPECT_LINES("client: #1 \"add 2 3\" -> \"5\", answered by the server\n",
+		     "client: #2 \"upper hello\" -> \"HELLO\", answered by the server\n",
+		     "client: #3 \"slow\": no reply within 1000 ms (ETIMEDOUT), giving up\n",
+		     "client: #4 \"add 40 2\" -> \"42\", answered by the server\n",
+		     "client: server exited with status 0\n",
+		     "client: 3 of 4 requests answered, 1 timed out\n");
+	/* The server knew its client by the sender pid of each request. */
+	EXPECT_LINES("server: request #1 \"add 2 3\" from pid ",
+		     " (my parent)\n",
+		     "server: request #3 \"slow\" from pid ",
+		     " (my parent)\n",
+		     "server: ignoring request #3 \"slow\"\n",
+		     "server: request #4 \"add 40 2\" from pid ",
+		     " (my parent)\n",
+		     "server: no more requests, exiting\n");
+	EXPECT_NOT_PRINTED("stranger");
+	EXPECT_NOT_PRINTED("STRANGER");
+	/* The timeout was waited out, not cut short. */
+	EXPECT_LE(1000000000ull, self->ns);
+}
+
+/* Shared counter: exact under a futex lock and atomics; the ring's sums. */
+TEST_F_TIMEOUT(ex, shmsync, SLOW)
+{
+	const char *lost;
+
+	RUN_OK("shmsync");
+	EXPECT_LINES("== part 1: 2 processes add 1 to a shared counter 300000 times each\n",
+		     "unsynchronised: counter = ",
+		     "== part 2: the same, synchronised\n",
+		     "futex mutex: counter = 600000, expected 600000: exact\n",
+		     "atomic add: counter = 600000, expected 600000: exact\n",
+		     "== part 3: 2000 messages through the ring, with checksums\n",
+		     "ring: end of stream after 2000 messages, 0 bad\n",
+		     "ring: all 2000 messages in order, every checksum matches\n",
+		     "shmsync: done\n");
+	/* How many updates were lost varies: report it, do not judge it. */
+	lost = strstr(self->out, "unsynchronised: ");
+	if (lost)
+		ksft_print_msg("%.*s\n", (int)strcspn(lost, "\n"), lost);
+}
+
+/* Notification by SIGIO and by epoll. */
+TEST_F_TIMEOUT(ex, notify, SLOW)
+{
+	RUN_OK("notify");
+	EXPECT_LINES("== part 1: notification by signal (O_ASYNC, SIGIO)\n",
+		     "SIGIO: received \"news 1\"\n",
+		     "SIGIO: received \"news 2\"\n",
+		     "SIGIO: received \"news 3\"\n",
+		     "SIGIO: 3 messages, ",
+		     "== part 2: notification by epoll\n",
+		     "epoll: EPOLLIN: received \"event 1\"\n",
+		     "epoll: EPOLLIN: received \"event 2\"\n",
+		     "epoll: EPOLLIN: received \"event 3\"\n",
+		     "epoll: EPOLLHUP: shut down and empty, after 3 messages\n",
+		     "notify: done\n");
+}
+
+TEST_HARNESS_MAIN
