@@ -724,6 +724,24 @@ static inline __u32 kmbox_test_fnv1a(const void *buf, size_t len)
 }
 
 /*
+ * Fills @len bytes at @pay with the payload of message @seq of producer
+ * @producer: a xorshift stream seeded from both, so that a receiver can
+ * tell a message from any other by its checksum.
+ */
+static inline void kmbox_test_payload(unsigned char *pay, __u32 len,
+				      __u32 producer, __u32 seq)
+{
+	__u32 i, x = producer * 2654435761u ^ seq * 40503u ^ 0x9e3779b9u;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pay[i] = x;
+	}
+}
+
+/*
  * Seconds a stress subtest (race, soak, fuzz) runs: KMBOX_STRESS_SECS,
  * 2 if unset or invalid, at most an hour.  make check leaves it unset;
  * make stress raises it.

@@ -73,19 +73,13 @@ static size_t make_msg(unsigned char *buf, __u32 producer, __u32 seq,
 {
 	struct hdr *h = (struct hdr *)buf;
 	unsigned char *pay = buf + sizeof(*h);
-	__u32 i, x = producer * 2654435761u ^ seq * 40503u ^ 0x9e3779b9u;
 
 	h->producer = producer;
 	h->seq = seq;
 	h->len = payload_len(producer, seq);
 	h->pid = pid;
 	h->pad = 0;
-	for (i = 0; i < h->len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		pay[i] = x;
-	}
+	kmbox_test_payload(pay, h->len, producer, seq);
 	h->csum = kmbox_test_fnv1a(pay, h->len);
 	return sizeof(*h) + h->len;
 }

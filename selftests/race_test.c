@@ -326,7 +326,7 @@ static int sleep_then_close(struct sleeper *s, int fd, int use_dup,
  * the message stays queued).  When the receiver is done, the file it used
  * is gone unless a dup() of it is left: the role count says so.
  */
-TEST_F_TIMEOUT(race, close_vs_recv, 60)
+TEST_F(race, close_vs_recv)
 {
 	unsigned long got = 0, ebadf = 0;
 	struct loop l;
@@ -370,7 +370,7 @@ KMBOX_TEST_STRESS_TIMEOUT(race, close_vs_recv)
  * filled it.  The sender's message went in (and comes out next) or the
  * call failed with EBADF and nothing more is queued.
  */
-TEST_F_TIMEOUT(race, close_vs_send, 60)
+TEST_F(race, close_vs_send)
 {
 	unsigned long sent = 0, ebadf = 0;
 	struct loop l;
@@ -426,7 +426,7 @@ KMBOX_TEST_STRESS_TIMEOUT(race, close_vs_send)
  * (the file lives until that pass is done); never a timeout, never any
  * other event.
  */
-TEST_F_TIMEOUT(race, close_vs_poll, 60)
+TEST_F(race, close_vs_poll)
 {
 	unsigned long nval = 0, in = 0;
 	struct loop l;
@@ -467,7 +467,7 @@ KMBOX_TEST_STRESS_TIMEOUT(race, close_vs_poll)
  * and the message must not be reported (only the eventfd); if a dup()
  * keeps the file, the entry stays and the message must be reported.
  */
-TEST_F_TIMEOUT(race, close_vs_epoll_wait, 60)
+TEST_F(race, close_vs_epoll_wait)
 {
 	unsigned long both = 0;
 	struct loop l;
@@ -536,7 +536,7 @@ KMBOX_TEST_STRESS_TIMEOUT(race, close_vs_epoll_wait)
  * is done and the consumer's last descriptor is closed, the consumer end
  * is gone: STAT counts none and the producer's wait is EPIPE.
  */
-TEST_F_TIMEOUT(race, close_vs_ring_wait, 60)
+TEST_F(race, close_vs_ring_wait)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long woken = 0, ebadf = 0;
@@ -697,7 +697,7 @@ static void *opener(void *arg)
  * old mailbox if an opener still holds it), while OPENERS threads open
  * the name.
  */
-TEST_F_TIMEOUT(race, unlink_recreate_vs_open, 60)
+TEST_F(race, unlink_recreate_vs_open)
 {
 	struct kmbox_attr attr = { .max_msgs = 4 * OPENERS, .max_msg_size = 8 };
 	struct opener_arg args[OPENERS];
@@ -858,7 +858,7 @@ static void sleepers_results(struct __test_metadata *_metadata,
  * ETIMEDOUT, a read() gets 0; afterwards every message put in was
  * taken by a receiver or is drained before end-of-stream, once.
  */
-TEST_F_TIMEOUT(race, shutdown_vs_timeouts, 60)
+TEST_F(race, shutdown_vs_timeouts)
 {
 	unsigned long moved = 0;
 	struct loop l;
@@ -923,7 +923,7 @@ KMBOX_TEST_STRESS_TIMEOUT(race, shutdown_vs_timeouts)
  * first).  When all are done and closed, the mailbox is gone from
  * /proc/driver/kmbox.
  */
-TEST_F_TIMEOUT(race, last_close_vs_sleepers, 60)
+TEST_F(race, last_close_vs_sleepers)
 {
 	struct kmbox_attr hup = { .max_msgs = 2, .max_msg_size = 64,
 				  .flags = KMBOX_ATTR_HANGUP };
@@ -1072,7 +1072,7 @@ static void *epoll_waiter_main(void *arg)
  * still queued; nothing else is reported; KASAN watches the wait queue
  * entries (the CVE-2019-2215 class of bug).
  */
-TEST_F_TIMEOUT(race, epoll_exclusive_vs_close, 60)
+TEST_F(race, epoll_exclusive_vs_close)
 {
 	unsigned long events = 0, got = 0;
 	struct loop l;
@@ -1179,7 +1179,7 @@ static void *traffic_main(void *arg)
  * wait queue are freed, with the sets still open (they report nothing),
  * then the sets.
  */
-TEST_F_TIMEOUT(race, epoll_close_registered, 60)
+TEST_F(race, epoll_close_registered)
 {
 	static const __u32 kinds[] = {
 		EPOLLIN, EPOLLIN | EPOLLET, EPOLLIN | EPOLLEXCLUSIVE,
@@ -1510,7 +1510,7 @@ static void storm(struct region_race *rr, __u64 end)
  * middle.  Afterwards only the test's own mapping is counted, and the
  * producer end is free again.
  */
-TEST_F_TIMEOUT(race, region_vs_ring_ioctls, 60)
+TEST_F(race, region_vs_ring_ioctls)
 {
 	pthread_t waiter, waker, mapper;
 	struct region_race *rr;
@@ -1758,7 +1758,7 @@ static int drain_side(struct fork_board *b, int side)
  * it knew were sent and at most the one it was sending when killed; the
  * region's mappings and the role counts come back to the parent's.
  */
-TEST_F_TIMEOUT(race, fork_exit_storm, 60)
+TEST_F(race, fork_exit_storm)
 {
 	struct stream prod = { 0 }, cons = { 0 };
 	pid_t kids[FORK_KIDS] = { 0 }, pid;
