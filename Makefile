@@ -38,12 +38,12 @@ modules:
 		{ echo "make: no kernel headers (KDIR='$(KDIR)'): run 'make setup' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-# The module again, against each test kernel scripts/build-kernel.sh
-# builds, in a build folder of its own: build/debug, build/kcsan.
-modules-debug modules-kcsan: modules-%:
-	@test -f $(KMBOX_CACHE)/build-$*/Module.symvers || \
-		{ echo "make: no $* kernel build in $(KMBOX_CACHE)/build-$*: run 'make setup'" >&2; exit 1; }
-	scripts/shadow-build.sh $(BUILD)/$* $(KMBOX_CACHE)/build-$*
+# The module again, against each other test kernel (Debian's 6.12 and
+# 6.12-rt, and those scripts/build-kernel.sh builds), in a build folder
+# of its own: build/6.12, build/6.12-rt, build/debug, build/kcsan.
+TEST_KERNELS := 6.12 6.12-rt debug kcsan
+$(TEST_KERNELS:%=modules-%): modules-%:
+	scripts/build-module.sh $*
 
 userlib:
 	$(MAKE) -C userlib
@@ -96,9 +96,10 @@ modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 
 # kmbox.ko through DKMS, rebuilt for every kernel installed later
-# (dkms-check: install, load the result in the stock kernel's VM, remove).
+# (dkms-check: build with DKMS for KERNEL - stock, 6.12 or 6.12-rt - load
+# the result in that kernel's VM, remove).
 dkms-install dkms-remove dkms-check: dkms-%:
-	scripts/dkms.sh $*
+	scripts/dkms.sh $* $(KERNEL)
 
 clean:
 	-test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -108,6 +109,6 @@ clean:
 	-$(MAKE) -C examples clean
 	rm -rf $(BUILD)
 
-.PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup lint \
+.PHONY: all modules $(TEST_KERNELS:%=modules-%) userlib kmboxctl selftests examples setup lint \
 	check stress demo bench htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean

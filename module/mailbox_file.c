@@ -615,7 +615,6 @@ static const struct file_operations kmbox_mailbox_fops = {
 	.fasync		= kmbox_mailbox_fasync,
 	.release	= kmbox_mailbox_release,
 	.show_fdinfo	= kmbox_mailbox_show_fdinfo,
-	.llseek		= no_llseek,
 };
 
 /**

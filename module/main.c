@@ -231,3 +231,4 @@ module_exit(kmbox_exit);
 MODULE_DESCRIPTION("kmbox: mailbox IPC for Linux processes");
 MODULE_AUTHOR("The kmbox developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION("1.2.0");

@@ -23,6 +23,7 @@
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
 
+#include "compat.h"
 #include "mailbox.h"
 #include "mailbox_file.h"
 #include "region.h"
@@ -163,7 +164,7 @@ int kmbox_region_mmap(struct file *file, struct vm_area_struct *vma)
 	WRITE_ONCE(region->shmem_ops, vma->vm_ops);
 
 	/* mremap() may shrink or move the mapping, never grow it. */
-	vma->vm_flags |= VM_DONTEXPAND;
+	vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_ops = &kmbox_region_vm_ops;
 	vma->vm_private_data = file;
 	kmbox_region_vm_open(vma);

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: setup, lint, build, then the kselftests in QEMU on each
-# kernel (KERNELS="stock debug kcsan" by default).  On stock and debug
-# every test runs twice in the same boot: built 64-bit, and built 32-bit
+# kernel (KERNELS="stock 6.12 6.12-rt debug kcsan" by default: Debian's
+# 6.1, Debian's 6.12 LTS stock and PREEMPT_RT, and the debug and KCSAN
+# kernels built from linux-source-6.1).  On every kernel but kcsan every
+# test runs twice in the same boot: built 64-bit, and built 32-bit
 # (-m32: the compat ioctl path; KMBOX_M32=0 skips it).  The KCSAN kernel
 # runs the tests that race most (KCSAN_TESTS), 64-bit.  After each run
 # the VM unloads kmbox, scans for leaks and checks the kernel log
@@ -19,7 +21,7 @@ PROG=check
 . "$(dirname "$0")/lib.sh"
 cd "$KMBOX_TOP"
 
-KERNELS=${KERNELS:-stock debug kcsan}
+KERNELS=${KERNELS:-$ALL_KERNELS}
 KMBOX_M32=${KMBOX_M32:-1}
 LINT=${LINT:-1}
 KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test}
@@ -27,23 +29,29 @@ passed=0
 failed=0
 skipped=0
 problems=()
+summary=()
 
 problem() {
 	problems+=("$*")
 	failed=$((failed + 1))
 }
 
-scripts/setup.sh || die "setup failed"
+for k in $KERNELS; do
+	is_kernel "$k" || die "unknown kernel '$k' in KERNELS (any of: $ALL_KERNELS)"
+done
+# Lint builds against stock and both 6.12 kernels, whatever KERNELS says.
+setup_kernels=$KERNELS
+[ "$LINT" = 1 ] && setup_kernels="$setup_kernels $DEBIAN_KERNELS"
+# shellcheck disable=SC2086
+scripts/setup.sh stock $setup_kernels || die "setup failed"
 if [ "$LINT" = 1 ]; then
 	scripts/lint.sh || problem "lint"
 fi
-built_kernels=""
+other_modules=""
 for k in $KERNELS; do
-	case $k in
-	debug | kcsan) built_kernels="$built_kernels modules-$k" ;;
-	esac
+	[ "$k" = stock ] || other_modules="$other_modules modules-$k"
 done
-make -s all $built_kernels >"$KMBOX_BUILD.make.log" 2>&1 || {
+make -s all $other_modules >"$KMBOX_BUILD.make.log" 2>&1 || {
 	cat "$KMBOX_BUILD.make.log" >&2
 	die "the build failed"
 }
@@ -160,11 +168,15 @@ for k in $KERNELS; do
 	failed=$((failed + f))
 	skipped=$((skipped + s))
 	info "$k kernel: $p passed, $f failed, $s skipped"
+	summary+=("$k: $p passed, $f failed, $s skipped")
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		problem "$k kernel run (vm-run exit $vm_rc, see above)"
 	fi
 done
 
+for line in "${summary[@]}"; do
+	info "$line"
+done
 for p in "${problems[@]}"; do
 	echo "$PROG: FAILED: $p" >&2
 done

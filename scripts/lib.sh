@@ -15,6 +15,12 @@ KSFT_DIR=$KSRC/tools/testing/selftests
 # The test kernels scripts/build-kernel.sh builds from linux-source-6.1:
 # tinyconfig + scripts/kernel/base.config + scripts/kernel/<variant>.config.
 KBUILD_VARIANTS="debug kcsan"
+# Debian's 6.12 LTS kernels from bookworm-security, stock and PREEMPT_RT:
+# their headers and kbuild are extracted into $KMBOX_CACHE/debian-<name>
+# and vmlinuz is taken out of the image package; nothing is installed.
+DEBIAN_KERNELS="6.12 6.12-rt"
+# Every kernel the tests can run on; stock is Debian 12's 6.1.
+ALL_KERNELS="stock $DEBIAN_KERNELS $KBUILD_VARIANTS"
 PROG=${PROG:-$(basename "$0" .sh)}
 
 die() {
@@ -49,4 +55,63 @@ kbuild_dir() {
 
 kbuild_vmlinuz() {
 	echo "$(kbuild_dir "$1")/arch/x86/boot/bzImage"
+}
+
+# The meta-package that names the newest image of a Debian kernel.
+debian_meta() {
+	case $1 in
+	6.12) echo linux-image-6.12-amd64 ;;
+	6.12-rt) echo linux-image-6.12-rt-amd64 ;;
+	esac
+}
+
+debian_dir() {
+	echo "$KMBOX_CACHE/debian-$1"
+}
+
+# "6.12.118+deb12-amd64": the release fetched by scripts/setup.sh.
+debian_kver() {
+	cat "$(debian_dir "$1")/release" 2>/dev/null
+}
+
+is_kernel() {
+	case " $ALL_KERNELS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# The build tree modules for kernel $1 are built against.
+kernel_kdir() {
+	case $1 in
+	stock) stock_kdir ;;
+	6.12 | 6.12-rt) echo "$(debian_dir "$1")/root/usr/src/linux-headers-$(debian_kver "$1")" ;;
+	*) kbuild_dir "$1" ;;
+	esac
+}
+
+kernel_vmlinuz() {
+	case $1 in
+	stock) stock_vmlinuz ;;
+	6.12 | 6.12-rt) echo "$(debian_dir "$1")/vmlinuz" ;;
+	*) kbuild_vmlinuz "$1" ;;
+	esac
+}
+
+# uname -r of kernel $1, which a module built for it must carry.
+kernel_release() {
+	case $1 in
+	stock) stock_kver ;;
+	6.12 | 6.12-rt) debian_kver "$1" ;;
+	*) cat "$(kbuild_dir "$1")/include/config/kernel.release" 2>/dev/null ;;
+	esac
+}
+
+# kmbox.ko for kernel $1: the stock one is built in the tree (make
+# modules), the others in build/<kernel> (make modules-<kernel>).
+kernel_module() {
+	case $1 in
+	stock) echo "$KMBOX_TOP/kmbox.ko" ;;
+	*) echo "$KMBOX_BUILD/$1/kmbox.ko" ;;
+	esac
 }

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install and prepare everything kmbox needs on a Debian 12 machine:
-#   scripts/setup.sh          packages, stock kernel, kernel source, and the
-#                             test kernels built from it (debug, kcsan)
-#   scripts/setup.sh stock    all but the built kernels (enough for make demo)
-#   scripts/setup.sh debug    all but the built kernels other than debug
-#                             (any list of variants: debug kcsan)
+#   scripts/setup.sh          packages, the stock 6.1 kernel, the kernel
+#                             source, Debian's 6.12 kernels (6.12, 6.12-rt)
+#                             and the test kernels built from the source
+#                             (debug, kcsan)
+#   scripts/setup.sh stock    packages, stock kernel and source only (enough
+#                             for make demo)
+#   scripts/setup.sh KERNEL...  that, and the kernels named (any of:
+#                             6.12 6.12-rt debug kcsan)
 #
 # Idempotent: each step checks first and costs a fraction of a second when
 # its result is already there.  A failure prints one line saying what
@@ -17,7 +20,7 @@ PROG=setup
 
 PACKAGES=(
 	make gcc libc6-dev gcc-multilib perl python3 bc flex bison
-	libelf-dev libssl-dev xz-utils cpio kmod sparse
+	libelf-dev libssl-dev xz-utils cpio kmod sparse pahole
 	linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	rt-tests libpopt-dev
@@ -88,6 +91,64 @@ fetch_stock_kernel() {
 	rm -rf "$tmp"
 }
 
+# Fetch (apt-get download) packages $2... into folder $1; on failure,
+# refresh the package lists once and try again (a security update
+# replaces the versions the old lists name).
+apt_download() {
+	local dir=$1 log=$KMBOX_CACHE/setup-download.log
+	shift
+	(cd "$dir" && apt-get download "$@") >"$log" 2>&1 && return 0
+	[ "$(id -u)" -eq 0 ] || return 1
+	apt-get update >>"$log" 2>&1 || return 1
+	(cd "$dir" && apt-get download "$@") >>"$log" 2>&1
+}
+
+# Debian's kernel $1 (6.12 or 6.12-rt) from bookworm-security, without
+# installing it (its headers package depends on the image): the headers
+# and kbuild extracted into $(debian_dir), vmlinuz out of the image.
+fetch_debian_kernel() {
+	local name=$1 dir kver abi common tmp
+	dir=$(debian_dir "$name")
+	kver=$(apt-cache depends "$(debian_meta "$name")" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-//p' | head -n 1)
+	if [ -z "$kver" ]; then
+		# Maybe the package lists predate bookworm-security's 6.12.
+		[ "$(id -u)" -eq 0 ] && apt-get update >"$KMBOX_CACHE/setup-apt.log" 2>&1
+		kver=$(apt-cache depends "$(debian_meta "$name")" 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-//p' | head -n 1)
+	fi
+	[ -n "$kver" ] || die "no package $(debian_meta "$name") (is bookworm-security in the apt sources?)"
+	[ "$(debian_kver "$name")" = "$kver" ] && [ -s "$dir/vmlinuz" ] &&
+		[ -f "$(kernel_kdir "$name")/Makefile" ] && return 0
+
+	need_free_mb "$MIN_FREE_MB_STOCK"
+	info "fetching Debian's $name kernel $kver (headers and vmlinuz, not installed)"
+	# 6.12.118+deb12-rt-amd64: ABI 6.12.118+deb12, common headers -common-rt.
+	abi=${kver%-amd64}
+	common=linux-headers-${abi%-rt}-common
+	case $abi in
+	*-rt) abi=${abi%-rt}; common=$common-rt ;;
+	esac
+	rm -rf "$dir"
+	tmp=$dir/deb
+	mkdir -p "$tmp" "$dir/root"
+	# _apt cannot write into a private folder; open it up.
+	chmod 755 "$dir" "$tmp"
+	apt_download "$tmp" "linux-image-$kver" "linux-headers-$kver" "$common" 		"linux-kbuild-$abi" ||
+		die "apt-get download of the $name kernel $kver failed: $(grep -E '^E:' "$KMBOX_CACHE/setup-download.log" | head -n 1)"
+	dpkg-deb --fsys-tarfile "$tmp/linux-image-${kver}_"*.deb |
+		tar -x -O "./boot/vmlinuz-$kver" >"$dir/vmlinuz" ||
+		die "no boot/vmlinuz-$kver in linux-image-$kver"
+	for deb in "$tmp"/linux-headers-*.deb "$tmp"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$deb" "$dir/root" || die "cannot extract $deb"
+	done
+	# The headers' Makefile includes the common headers by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" \
+		"$dir/root/usr/src/linux-headers-$kver/Makefile"
+	rm -rf "$tmp"
+	echo "$kver" >"$dir/release"
+}
+
 # The linux-source tarball, extracted once per package version.
 extract_source() {
 	local ver stamp=$KSRC/.kmbox-source-version
@@ -105,22 +166,27 @@ extract_source() {
 }
 
 case ${1:-all} in
-all) variants=$KBUILD_VARIANTS ;;
-stock) variants="" ;;
-*) variants="$*" ;;
+all) kernels=$ALL_KERNELS ;;
+*) kernels="$*" ;;
 esac
-for v in $variants; do
-	case " $KBUILD_VARIANTS " in
-	*" $v "*) ;;
-	*) die "unknown argument '$v' (all, stock, or kernels among: $KBUILD_VARIANTS)" ;;
-	esac
+for k in $kernels; do
+	is_kernel "$k" || die "unknown argument '$k' (all, or kernels among: $ALL_KERNELS)"
 done
 
 install_packages
 fetch_stock_kernel
 extract_source
-for v in $variants; do
-	stale=$("$KMBOX_TOP/scripts/build-kernel.sh" --stale "$v" || true)
+for k in $kernels; do
+	case " $DEBIAN_KERNELS " in
+	*" $k "*) fetch_debian_kernel "$k" ;;
+	esac
+done
+for k in $kernels; do
+	case " $KBUILD_VARIANTS " in
+	*" $k "*) ;;
+	*) continue ;;
+	esac
+	stale=$("$KMBOX_TOP/scripts/build-kernel.sh" --stale "$k" || true)
 	[ -z "$stale" ] || need_free_mb "$MIN_FREE_MB_KBUILD"
-	"$KMBOX_TOP/scripts/build-kernel.sh" "$v"
+	"$KMBOX_TOP/scripts/build-kernel.sh" "$k"
 done

@@ -4,10 +4,11 @@
 # Boot a kernel in QEMU with a busybox initramfs holding kmbox.ko, run a
 # shell command inside, and exit with that command's status.
 #
-#   scripts/vm-run.sh [-k stock|debug|kcsan] [-a SRC:DEST]... [--] COMMAND...
+#   scripts/vm-run.sh [-k KERNEL] [-a SRC:DEST]... [--] COMMAND...
 #
-#   -k KERNEL   stock (Debian's 6.1, default), debug (KASAN, lockdep, ...)
-#               or kcsan (KCSAN, lockdep): see scripts/build-kernel.sh
+#   -k KERNEL   stock (Debian's 6.1, default), 6.12 or 6.12-rt (Debian's
+#               6.12 LTS, stock and PREEMPT_RT), debug (KASAN, lockdep,
+#               ...) or kcsan (KCSAN, lockdep): see scripts/build-kernel.sh
 #   -a SRC:DEST copy file or folder SRC into the guest at DEST (repeatable)
 #
 # Environment: KERNEL, VM_ACCEL (tcg; kvm only on explicit request),
@@ -36,26 +37,15 @@ done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || die "no command given (see -h)"
 
-case $KERNEL in
-stock)
-	VMLINUZ=$(stock_vmlinuz)
-	MODULE=${KMBOX_KO:-$KMBOX_TOP/kmbox.ko}
+is_kernel "$KERNEL" || die "unknown KERNEL '$KERNEL' (one of: $ALL_KERNELS)"
+VMLINUZ=$(kernel_vmlinuz "$KERNEL")
+MODULE=${KMBOX_KO:-$(kernel_module "$KERNEL")}
+# KASAN's shadow takes an eighth of memory.
+if [ "$KERNEL" = debug ]; then
+	: "${VM_MEM:=2048}"
+else
 	: "${VM_MEM:=1024}"
-	;;
-debug | kcsan)
-	VMLINUZ=$(kbuild_vmlinuz "$KERNEL")
-	MODULE=${KMBOX_KO:-$KMBOX_BUILD/$KERNEL/kmbox.ko}
-	# KASAN's shadow takes an eighth of memory; KCSAN needs none.
-	if [ "$KERNEL" = debug ]; then
-		: "${VM_MEM:=2048}"
-	else
-		: "${VM_MEM:=1024}"
-	fi
-	;;
-*)
-	die "unknown KERNEL '$KERNEL' (stock, debug or kcsan)"
-	;;
-esac
+fi
 case ${VM_ACCEL:=tcg} in
 tcg) ACCEL=(-accel tcg,thread=multi) ;;
 kvm) ACCEL=(-accel kvm -cpu host) ;;
@@ -64,24 +54,20 @@ esac
 : "${VM_SMP:=2}" "${VM_TIMEOUT:=1200}"
 VM_OUT=${VM_OUT:-$KMBOX_BUILD/vm-$KERNEL}
 
-[ -s "$VMLINUZ" ] || die "no $KERNEL kernel image at $VMLINUZ: run scripts/setup.sh"
-[ -s "$MODULE" ] || die "no module at $MODULE: run make (make modules-$KERNEL for a built kernel)"
+[ -s "$VMLINUZ" ] || die "no $KERNEL kernel image at $VMLINUZ: run scripts/setup.sh $KERNEL"
+[ -s "$MODULE" ] || die "no module at $MODULE: run make (make modules-$KERNEL for a kernel other than stock)"
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || die "busybox not installed: run scripts/setup.sh"
 
 # The module must be built for the kernel we boot (the kcsan kernel's
 # release is 6.1.x-kcsan, so neither built kernel takes the other's).
 have=$(modinfo -F vermagic "$MODULE" | cut -d' ' -f1)
-case $KERNEL in
-stock)
-	want=$(stock_kver)
+want=$(kernel_release "$KERNEL")
+if [ "$KERNEL" = stock ]; then
 	fix="rebuild with the default KDIR"
-	;;
-*)
-	want=$(cat "$(kbuild_dir "$KERNEL")/include/config/kernel.release")
+else
 	fix="make modules-$KERNEL"
-	;;
-esac
+fi
 [ "$have" = "$want" ] || die "$MODULE is built for $have, not $want: $fix"
 
 # --- The initramfs ------------------------------------------------------

@@ -79,6 +79,30 @@ TEST_F(mb, ioctls_return_lengths)
 }
 
 /* A message sent with write() can be received with RECV, and back. */
+/*
+ * A mailbox is a stream of messages with no position: lseek(), pread()
+ * and pwrite() fail with ESPIPE, as on a pipe, and nothing moves.
+ */
+TEST_F(mb, no_seek_espipe)
+{
+	char buf[MSG_SIZE];
+
+	ASSERT_EQ(3, kmbox_test_write(self->snd, "abc", 3));
+	errno = 0;
+	EXPECT_EQ(-1, lseek(self->rw, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(-1, lseek(self->rcv, 0, SEEK_CUR));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pread(self->rcv, buf, sizeof(buf), 0));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(self->snd, "x", 1, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(1, kmbox_test_queued(self->rw));
+}
+
 TEST_F(mb, write_then_recv_send_then_read)
 {
 	struct kmbox_msg m;

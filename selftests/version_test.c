@@ -49,6 +49,24 @@ TEST_F(dev, features)
 	EXPECT_EQ(1ull << 3, KMBOX_FEATURE_RING);
 }
 
+/*
+ * modinfo's version, which the module shows in sysfs, is the release this
+ * tree is (KMBOX_RELEASE: userlib/Makefile's VERSION, from the Makefile).
+ */
+TEST(module_version_is_release)
+{
+	char buf[64] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/module/kmbox/version", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	EXPECT_STREQ(KMBOX_RELEASE "\n", buf);
+}
+
 TEST_F(dev, version_on_read_only_fd)
 {
 	struct kmbox_version ver;
