@@ -2,43 +2,40 @@
 /*
  * kmbox: the mailbox object.
  *
- * A mailbox is a priority queue of messages (queue.c) with two wait
- * queues, one for receivers and one for senders, in the manner of
- * fs/pipe.c.  Its mutex protects the queue; messages are copied in before
- * it is taken and copied out while it is held, so a receiver that faults
- * leaves the message queued.
+ * A mailbox is a priority queue of messages (queue.c), the lists of the
+ * senders and receivers that wait on it (waiter.c), and a wait queue for
+ * pollers.  One spinlock protects them, and nothing done under it sleeps
+ * or touches user memory, in the manner of ipc/mqueue.c:
  *
- * Waiting.  A sender or receiver that cannot go on drops the mutex and
- * sleeps exclusively on its wait queue until a predicate, read with
- * READ_ONCE, says it may try again; it then retakes the mutex and checks
- * for real.  Pollers (poll, select, epoll) wait on a third queue of their
- * own.  Wake-ups happen after the mutex is dropped and only when somebody
- * waits: one full barrier (smp_mb() or wq_has_sleeper()) pairs with the
- * barrier in prepare_to_wait_*() for sleepers and with the smp_mb()
- * after poll_wait() for pollers, then the queues are looked at.  A
- * change of state wakes one sleeper and every poller, with an event key
- * so that epoll sees which event happened.
+ *  - a sender copies its message in before it takes the lock; under the
+ *    lock it queues it, or hands it straight to the first waiting
+ *    receiver, which then returns without taking the lock again;
+ *  - a receiver takes the next message off the queue under the lock and
+ *    copies it out after dropping it; a message that faults on the way
+ *    out goes back in its place (same priority, same sequence number),
+ *    so nothing is lost, and one whose buffer is too small is never
+ *    taken at all.  A message counts against the capacity (held_msgs,
+ *    held_bytes) from the moment it is queued until its receiver has
+ *    copied it out, so a receiver stalled in its copy cannot make room
+ *    for more than the capacity;
+ *  - the receive that frees room queues the messages of waiting senders
+ *    that now fit, oldest first, and wakes them.
  *
- * A wake-up must never be lost.  A woken task that does not use it - a
- * signal or a timeout, a receiver that only peeks or whose buffer is too
- * small, a sender whose message still does not fit - hands it on to the
- * next sleeper, without waking pollers, for whom nothing changed.  A
- * sender that leaves room behind it wakes the next sender.  A sender
- * hands a wake-up on at most once per freeing of room, so senders whose
- * messages do not fit cannot wake each other for ever.
- *
- * A message is never handed directly to a sleeping task: the woken task
- * takes it from the queue itself.  That costs a mutex round trip but
- * cannot touch a waiter's stack after it has returned (the race fixed in
- * ipc/mqueue.c by commit a11ddb3).
+ * The rule that keeps every wake-up: whatever lock hold makes a waiter's
+ * call able to go on serves that waiter before the lock is dropped (see
+ * kmbox_mailbox_feed_locked() and kmbox_mailbox_admit_locked(), called
+ * after every change of the queue, of the room and of the attributes).
+ * Wake-ups of waiters, pollers and fasync owners all happen after the
+ * lock is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
-#include <linux/hrtimer.h>
-#include <linux/pid_namespace.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mount.h>
+#include <linux/nsproxy.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -53,7 +50,8 @@
  * @name: its name (the mailbox takes it over and kfree()s it), or NULL
  * @attr: its attributes, checked by kmbox_limits_check_attr()
  *
- * The new mailbox holds one reference and is not registered yet.
+ * The new mailbox holds one reference, lives in the caller's IPC
+ * namespace and is not registered yet.
  *
  * Return: the mailbox, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENOSPC) from the
  * per-user limits or the allocation of the region.  On error @name is
@@ -82,25 +80,25 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	if (err)
 		goto err_uncharge;
 
-	kref_init(&mbox->ref);
+	refcount_set(&mbox->ref, 1);
 	mbox->name = name;
+	mbox->ns = kmbox_registry_ns_get();
 	mbox->uid = current_fsuid();
 	mbox->gid = current_fsgid();
 	mbox->user = user;
 	INIT_LIST_HEAD(&mbox->all_node);
-	INIT_HLIST_NODE(&mbox->name_node);
-	mutex_init(&mbox->lock);
+	spin_lock_init(&mbox->lock);
 	kmbox_queue_init(&mbox->queue);
 	mbox->max_msgs = attr->max_msgs;
 	mbox->max_msg_size = attr->max_msg_size;
 	mbox->max_bytes = attr->max_bytes;
 	mbox->mode = attr->mode;
 	mbox->attr_flags = attr->flags;
-	init_waitqueue_head(&mbox->recv_wait);
-	init_waitqueue_head(&mbox->send_wait);
-	init_waitqueue_head(&mbox->poll_wait);
+	INIT_LIST_HEAD(&mbox->send_waiters);
+	INIT_LIST_HEAD(&mbox->recv_waiters);
 	atomic_set(&mbox->blocked_senders, 0);
 	atomic_set(&mbox->blocked_receivers, 0);
+	init_waitqueue_head(&mbox->poll_wait);
 	kmbox_ring_init(&mbox->ring);
 	return mbox;
 
@@ -120,32 +118,48 @@ err_free_name:
  */
 void kmbox_mailbox_get(struct kmbox_mailbox *mbox)
 {
-	kref_get(&mbox->ref);
+	refcount_inc(&mbox->ref);
 }
 
-/* Last reference gone: called with kmbox_registry_lock held, drops it. */
-static void kmbox_mailbox_release(struct kref *ref)
+static void kmbox_mailbox_free_rcu(struct rcu_head *rcu)
 {
-	struct kmbox_mailbox *mbox = container_of(ref, struct kmbox_mailbox, ref);
+	struct kmbox_mailbox *mbox = container_of(rcu, struct kmbox_mailbox, rcu);
 
+	kfree(mbox->name);
+	kfree(mbox);
+}
+
+/* The last reference went, under kmbox_registry_lock: free the mailbox. */
+static void kmbox_mailbox_release(struct kmbox_mailbox *mbox)
+	__releases(&kmbox_registry_lock)
+{
 	kmbox_registry_remove_locked(mbox);
-	mutex_unlock(&kmbox_registry_lock);
+	spin_unlock(&kmbox_registry_lock);
 
 	kmbox_queue_purge(&mbox->queue);
 	kmbox_region_destroy(&mbox->region);
 	kmbox_user_uncharge(mbox->user, mbox->max_bytes + mbox->region.size);
-	mutex_destroy(&mbox->lock);
-	kfree(mbox->name);
-	kfree(mbox);
+	kmbox_registry_ns_put(mbox->ns);
+	/* /proc/driver/kmbox may still be reading its name and counters. */
+	call_rcu(&mbox->rcu, kmbox_mailbox_free_rcu);
 }
 
 /**
  * kmbox_mailbox_put() - drop a reference; the last one frees the mailbox
  * @mbox: the mailbox
+ *
+ * Context: process context; may sleep when it frees.
  */
 void kmbox_mailbox_put(struct kmbox_mailbox *mbox)
 {
-	kref_put_mutex(&mbox->ref, kmbox_mailbox_release, &kmbox_registry_lock);
+	/* refcount_dec_and_lock(), spelt out so that sparse can follow it. */
+	if (refcount_dec_not_one(&mbox->ref))
+		return;
+	spin_lock(&kmbox_registry_lock);
+	if (refcount_dec_and_test(&mbox->ref))
+		kmbox_mailbox_release(mbox);
+	else
+		spin_unlock(&kmbox_registry_lock);
 }
 
 /**
@@ -185,109 +199,74 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode)
 	return -EACCES;
 }
 
-/* Hand a wake-up to the first task sleeping on @sleepers, if any. */
-static void kmbox_wake_sleeper(wait_queue_head_t *sleepers)
+/*
+ * What a lock hold has to do once the lock is dropped: wake the waiters
+ * it served, the pollers (for @events) and, if the queue went from
+ * empty to not empty, the owners of O_ASYNC files.
+ */
+struct kmbox_wakeups {
+	struct kmbox_wake_list wakes;
+	__poll_t events;
+	u64 queued_before;
+	u64 sent_before;
+	bool sigio;
+};
+
+static void kmbox_wakeups_init_locked(struct kmbox_mailbox *mbox,
+				      struct kmbox_wakeups *wk)
 {
-	if (wq_has_sleeper(sleepers))
-		wake_up_interruptible(sleepers);
+	lockdep_assert_held(&mbox->lock);
+	kmbox_wake_list_init(&wk->wakes);
+	wk->events = 0;
+	wk->queued_before = mbox->queue.msgs;
+	wk->sent_before = mbox->sent;
+	wk->sigio = false;
 }
 
-/* Wake every poller waiting for one of @events. */
-static void kmbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events)
+/*
+ * Before the lock is dropped: if messages were queued (or @put_back) and
+ * some are still there, not all handed to waiting receivers, pollers
+ * get EPOLLIN and, if the queue was empty, fasync owners POLL_IN.  A
+ * receive that leaves messages behind is no new message.
+ */
+static void kmbox_wakeups_queued_locked(struct kmbox_mailbox *mbox,
+					struct kmbox_wakeups *wk, bool put_back)
+{
+	lockdep_assert_held(&mbox->lock);
+	if (!mbox->queue.msgs || (mbox->sent == wk->sent_before && !put_back))
+		return;
+	wk->events |= EPOLLIN | EPOLLRDNORM;
+	wk->sigio = !wk->queued_before;
+}
+
+/**
+ * kmbox_mailbox_wake_pollers() - wake every poller waiting for @events
+ * @mbox: the mailbox, unlocked, whose state changed
+ * @events: the poll events that may have become true
+ *
+ * The full barrier of wq_has_sleeper() orders the caller's change before
+ * the look at the poll queue; it pairs with the one in
+ * kmbox_mailbox_poll(): either the poller sees the change or it is seen.
+ */
+void kmbox_mailbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events)
 {
 	if (wq_has_sleeper(&mbox->poll_wait))
 		wake_up_interruptible_poll(&mbox->poll_wait, events);
 }
 
-/*
- * The state changed for one side, under the mutex now dropped: wake one
- * task of @sleepers, one of @next too if not NULL, and every poller.  One
- * full barrier, pairing with prepare_to_wait_*() in the sleepers and the
- * smp_mb() in kmbox_mailbox_poll(), serves every queue looked at after it.
- */
-static void kmbox_wake(struct kmbox_mailbox *mbox, wait_queue_head_t *sleepers,
-		       wait_queue_head_t *next, __poll_t events)
+static void kmbox_wakeups_flush(struct kmbox_mailbox *mbox,
+				struct kmbox_wakeups *wk)
 {
-	/* Orders the caller's change before the looks at the queues below. */
-	smp_mb();
-	/* Lockless looks, made safe by the barrier above. */
-	if (waitqueue_active(sleepers))
-		wake_up_interruptible(sleepers);
-	/* Likewise. */
-	if (next && waitqueue_active(next))
-		wake_up_interruptible(next);
-	/* Likewise. */
-	if (waitqueue_active(&mbox->poll_wait))
-		wake_up_interruptible_poll(&mbox->poll_wait, events);
-}
-
-/**
- * kmbox_mailbox_wake_all() - the state changed for all of one side: wake
- *	every sleeper of @sleepers and every poller
- * @mbox: the mailbox, unlocked
- * @sleepers: a wait queue of the mailbox
- * @events: the poll events to report
- */
-void kmbox_mailbox_wake_all(struct kmbox_mailbox *mbox,
-			    wait_queue_head_t *sleepers, __poll_t events)
-{
-	wake_up_interruptible_all(sleepers);
-	kmbox_wake_pollers(mbox, events);
-}
-
-/**
- * kmbox_mailbox_attach() - count a new file's role
- * @mbox: the mailbox
- * @fmode: the file's FMODE_READ (receive) and FMODE_WRITE (send) bits
- */
-void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
-{
-	mutex_lock(&mbox->lock);
-	if (fmode & FMODE_WRITE) {
-		WRITE_ONCE(mbox->senders, mbox->senders + 1);
-		WRITE_ONCE(mbox->had_sender, true);
-	}
-	if (fmode & FMODE_READ) {
-		WRITE_ONCE(mbox->receivers, mbox->receivers + 1);
-		WRITE_ONCE(mbox->had_receiver, true);
-	}
-	mutex_unlock(&mbox->lock);
-}
-
-/**
- * kmbox_mailbox_detach() - uncount a closing file's role
- * @mbox: the mailbox
- * @fmode: the file's FMODE_READ and FMODE_WRITE bits
- *
- * In hangup mode, the last sender leaving wakes the receivers (they will
- * see end-of-stream once the queue is empty), and the last receiver
- * leaving wakes the senders (they will get EPIPE).
- */
-void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
-{
-	bool hangup = mbox->attr_flags & KMBOX_ATTR_HANGUP;
-	bool wake_recv = false, wake_send = false;
-
-	mutex_lock(&mbox->lock);
-	if (fmode & FMODE_WRITE) {
-		WRITE_ONCE(mbox->senders, mbox->senders - 1);
-		wake_recv = hangup && !mbox->senders;
-	}
-	if (fmode & FMODE_READ) {
-		WRITE_ONCE(mbox->receivers, mbox->receivers - 1);
-		wake_send = hangup && !mbox->receivers;
-	}
-	mutex_unlock(&mbox->lock);
-
-	if (wake_recv)
-		kmbox_mailbox_wake_all(mbox, &mbox->recv_wait, EPOLLHUP);
-	if (wake_send)
-		kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLERR);
+	kmbox_wake_list_wake(&wk->wakes);
+	if (wk->events)
+		kmbox_mailbox_wake_pollers(mbox, wk->events);
+	if (wk->sigio)
+		kill_fasync(&mbox->fasync, SIGIO, POLL_IN);
 }
 
 /*
- * The predicates below are read without the mutex: they only decide
- * whether to sleep; the caller checks again under the mutex.
+ * The predicates below are read without the lock by poll and with it by
+ * send and receive.
  */
 
 /* Receivers can never get more: shut down, or hangup with no sender. */
@@ -306,238 +285,346 @@ static bool kmbox_mailbox_receivers_gone(const struct kmbox_mailbox *mbox)
 		READ_ONCE(mbox->had_receiver) && !READ_ONCE(mbox->receivers));
 }
 
-/* One more message of @len bytes fits. */
+/* One more message of @len bytes fits in the capacity. */
 static bool kmbox_mailbox_fits(const struct kmbox_mailbox *mbox, size_t len)
 {
-	return READ_ONCE(mbox->queue.msgs) < READ_ONCE(mbox->max_msgs) &&
-	       READ_ONCE(mbox->queue.bytes) + len <= READ_ONCE(mbox->max_bytes);
-}
-
-static bool kmbox_mailbox_recv_ready(const struct kmbox_mailbox *mbox,
-				     const void *unused)
-{
-	return READ_ONCE(mbox->queue.msgs) || kmbox_mailbox_senders_gone(mbox);
-}
-
-/* @arg: the size_t length of the message to send. */
-static bool kmbox_mailbox_send_ready(const struct kmbox_mailbox *mbox,
-				     const void *arg)
-{
-	return kmbox_mailbox_fits(mbox, *(const size_t *)arg) ||
-	       kmbox_mailbox_receivers_gone(mbox);
-}
-
-/**
- * kmbox_mailbox_sleep() - sleep until a predicate holds
- * @mbox: the mailbox, not locked by the caller
- * @wq: the wait queue to sleep on, exclusively
- * @ready: the predicate, read without the mutex
- * @arg: passed to @ready
- * @wait: whether and how long to sleep
- *
- * Return: 0 when @ready(@mbox, @arg) holds (not a promise: the caller
- * checks again under the mutex), -EAGAIN for a call that may not sleep,
- * -ERESTARTSYS or -ETIMEDOUT.
- */
-int kmbox_mailbox_sleep(struct kmbox_mailbox *mbox, wait_queue_head_t *wq,
-			kmbox_ready_t ready, const void *arg,
-			const struct kmbox_wait *wait)
-{
-	ktime_t deadline = wait->deadline;
-	bool expired = false;
-	DEFINE_WAIT(entry);
-	int ret = 0;
-
-	if (wait->nonblock)
-		return -EAGAIN;
-
-	for (;;) {
-		prepare_to_wait_exclusive(wq, &entry, TASK_INTERRUPTIBLE);
-		if (ready(mbox, arg))
-			break;
-		if (signal_pending(current)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-		if (expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (wait->timed)
-			expired = !schedule_hrtimeout_range(&deadline,
-						current->timer_slack_ns,
-						HRTIMER_MODE_ABS);
-		else
-			schedule();
-	}
-	finish_wait(wq, &entry);
-	return ret;
+	return READ_ONCE(mbox->held_msgs) < READ_ONCE(mbox->max_msgs) &&
+	       READ_ONCE(mbox->held_bytes) + len <= READ_ONCE(mbox->max_bytes);
 }
 
 /*
- * Sleep as a blocked sender or receiver.  A task that leaves without
- * using its wake-up (signal, timeout) hands it to the next sleeper.
+ * Give queued messages to waiting receivers, first come first served.
+ * A waiter that peeks gets a reference to the message, which stays for
+ * the next; one whose buffer is too small for it gets EMSGSIZE and
+ * leaves it queued.
  */
-static int kmbox_mailbox_wait(struct kmbox_mailbox *mbox,
-			      wait_queue_head_t *wq, atomic_t *blocked,
-			      kmbox_ready_t ready, size_t len,
-			      const struct kmbox_wait *wait)
+static void kmbox_mailbox_feed_locked(struct kmbox_mailbox *mbox,
+				      struct kmbox_wakeups *wk)
 {
-	static const size_t any_len;
-	int ret;
+	struct kmbox_message *msg;
+	struct kmbox_waiter *w;
 
-	if (wait->nonblock)
-		return -EAGAIN;
-
-	atomic_inc(blocked);
-	ret = kmbox_mailbox_sleep(mbox, wq, ready, &len, wait);
-	atomic_dec(blocked);
-
-	if (ret && ready(mbox, &any_len))
-		kmbox_wake_sleeper(wq);
-	return ret;
+	lockdep_assert_held(&mbox->lock);
+	while (!list_empty(&mbox->recv_waiters) &&
+	       (msg = kmbox_queue_peek(&mbox->queue))) {
+		w = list_first_entry(&mbox->recv_waiters, struct kmbox_waiter,
+				     node);
+		if (msg->len > w->len) {
+			w->msg_len = msg->len;
+			kmbox_waiter_wake_locked(w, KMBOX_WAITER_DONE,
+						 -EMSGSIZE, &wk->wakes);
+		} else if (w->peek) {
+			refcount_inc(&msg->ref);
+			w->msg = msg;
+			kmbox_waiter_wake_locked(w, KMBOX_WAITER_DONE, 0,
+						 &wk->wakes);
+		} else {
+			kmbox_queue_remove(&mbox->queue, msg);
+			w->msg = msg;
+			kmbox_waiter_wake_locked(w, KMBOX_WAITER_DONE, 0,
+						 &wk->wakes);
+		}
+	}
 }
 
+/* Queue a message: it gets its sequence number and the lock hold's time. */
 static void kmbox_mailbox_enqueue_locked(struct kmbox_mailbox *mbox,
-					 struct kmbox_message *msg)
+					 struct kmbox_message *msg, u64 *now)
 {
 	lockdep_assert_held(&mbox->lock);
+	/* One clock read per lock hold, however many messages it queues. */
+	if (!*now)
+		*now = ktime_get_ns();
 	msg->seq = ++mbox->next_seq;
-	msg->time_ns = ktime_get_ns();
+	msg->time_ns = *now;
 	kmbox_queue_push(&mbox->queue, msg);
-	mbox->sent++;
-	if (mbox->queue.msgs > mbox->high_water)
-		mbox->high_water = mbox->queue.msgs;
+	WRITE_ONCE(mbox->held_msgs, mbox->held_msgs + 1);
+	WRITE_ONCE(mbox->held_bytes, mbox->held_bytes + msg->len);
+	WRITE_ONCE(mbox->sent, mbox->sent + 1);
+	if (mbox->held_msgs > mbox->high_water)
+		WRITE_ONCE(mbox->high_water, mbox->held_msgs);
 }
 
-/**
- * kmbox_mailbox_send() - queue one message
- * @mbox: the mailbox
- * @buf: the message in userspace
- * @len: its length
- * @prio: its priority, 0 to KMBOX_PRIO_MAX
- * @wait: whether and how long to sleep while the mailbox is full
- *
- * Return: @len, or -EMSGSIZE, -ENOMEM, -EFAULT (nothing queued), -EPIPE
- * (shut down, or no receiver left in hangup mode; the caller raises
- * SIGPIPE), -EAGAIN, -ETIMEDOUT or -ERESTARTSYS.
+/*
+ * Room was made: queue the message of every waiting sender that now
+ * fits, oldest first, and wake it.  A sender whose message does not fit
+ * does not hold up a later one whose message does.
  */
-ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
-			   size_t len, u32 prio, const struct kmbox_wait *wait)
+static void kmbox_mailbox_admit_locked(struct kmbox_mailbox *mbox,
+				       u64 *now, struct kmbox_wakeups *wk)
 {
-	u64 handed_on = U64_MAX;
-	struct kmbox_message *msg;
-	bool was_empty, room_left;
-	int ret;
+	struct kmbox_waiter *w, *next;
 
-	if (len > READ_ONCE(mbox->max_msg_size))
-		return -EMSGSIZE;
-	msg = kmbox_message_new(buf, len, prio);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-
-	for (;;) {
-		bool hand_on = false;
-
-		mutex_lock(&mbox->lock);
-		if (kmbox_mailbox_receivers_gone(mbox)) {
-			ret = -EPIPE;
-			goto err_unlock;
-		}
-		if (len > mbox->max_msg_size) {
-			ret = -EMSGSIZE;
-			goto err_unlock;
-		}
-		if (kmbox_mailbox_fits(mbox, len))
-			break;
-		/*
-		 * Not enough room for this message; maybe for the next
-		 * sender's.  Hand the wake-up on, once per freeing of room
-		 * (mbox->received counts them).
-		 */
-		if (handed_on != mbox->received && kmbox_mailbox_fits(mbox, 0)) {
-			handed_on = mbox->received;
-			hand_on = true;
-		}
-		mutex_unlock(&mbox->lock);
-		if (hand_on)
-			kmbox_wake_sleeper(&mbox->send_wait);
-		ret = kmbox_mailbox_wait(mbox, &mbox->send_wait,
-					 &mbox->blocked_senders,
-					 kmbox_mailbox_send_ready, len, wait);
-		if (ret)
-			goto err_free_msg;
+	lockdep_assert_held(&mbox->lock);
+	list_for_each_entry_safe(w, next, &mbox->send_waiters, node) {
+		if (!kmbox_mailbox_fits(mbox, w->msg->len))
+			continue;
+		kmbox_mailbox_enqueue_locked(mbox, w->msg, now);
+		kmbox_waiter_wake_locked(w, KMBOX_WAITER_DONE, 0, &wk->wakes);
 	}
-	was_empty = !mbox->queue.msgs;
-	kmbox_mailbox_enqueue_locked(mbox, msg);
-	room_left = kmbox_mailbox_fits(mbox, 0);
-	mutex_unlock(&mbox->lock);
-
-	/* A sender that leaves room behind it wakes the next sender. */
-	kmbox_wake(mbox, &mbox->recv_wait, room_left ? &mbox->send_wait : NULL,
-		   EPOLLIN | EPOLLRDNORM);
-	if (was_empty)
-		kill_fasync(&mbox->fasync, SIGIO, POLL_IN);
-	return len;
-
-err_unlock:
-	mutex_unlock(&mbox->lock);
-err_free_msg:
-	kmbox_message_free(msg);
-	return ret;
 }
 
 /**
- * kmbox_mailbox_recv() - hand the next message to @deliver, and dequeue it
+ * kmbox_mailbox_attach() - count a new file's role
  * @mbox: the mailbox
- * @peek: leave the message queued
- * @wait: whether and how long to sleep while the mailbox is empty
- * @deliver: copies the message out, with the mailbox locked
- * @ctx: passed to @deliver
- *
- * The message is dequeued only if @deliver succeeded.
- *
- * Return: what @deliver returned (the length, -EMSGSIZE or -EFAULT), or
- * -EPIPE at end-of-stream, -EAGAIN, -ETIMEDOUT or -ERESTARTSYS.
+ * @fmode: the file's FMODE_READ (receive) and FMODE_WRITE (send) bits
  */
-ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
-			   const struct kmbox_wait *wait,
-			   kmbox_deliver_t deliver, void *ctx)
+void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
+{
+	spin_lock(&mbox->lock);
+	if (fmode & FMODE_WRITE) {
+		WRITE_ONCE(mbox->senders, mbox->senders + 1);
+		WRITE_ONCE(mbox->had_sender, true);
+	}
+	if (fmode & FMODE_READ) {
+		WRITE_ONCE(mbox->receivers, mbox->receivers + 1);
+		WRITE_ONCE(mbox->had_receiver, true);
+	}
+	spin_unlock(&mbox->lock);
+}
+
+/**
+ * kmbox_mailbox_detach() - uncount a closing file's role
+ * @mbox: the mailbox
+ * @fmode: the file's FMODE_READ and FMODE_WRITE bits
+ *
+ * In hangup mode, the last sender leaving wakes the receivers (they will
+ * see end-of-stream once the queue is empty), and the last receiver
+ * leaving wakes the senders (they will get EPIPE).
+ */
+void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
+{
+	bool hangup = mbox->attr_flags & KMBOX_ATTR_HANGUP;
+	struct kmbox_wakeups wk;
+
+	spin_lock(&mbox->lock);
+	kmbox_wakeups_init_locked(mbox, &wk);
+	if (fmode & FMODE_WRITE) {
+		WRITE_ONCE(mbox->senders, mbox->senders - 1);
+		if (hangup && !mbox->senders) {
+			kmbox_waiter_wake_all_locked(&mbox->recv_waiters,
+						     &wk.wakes);
+			wk.events |= EPOLLHUP;
+		}
+	}
+	if (fmode & FMODE_READ) {
+		WRITE_ONCE(mbox->receivers, mbox->receivers - 1);
+		if (hangup && !mbox->receivers) {
+			kmbox_waiter_wake_all_locked(&mbox->send_waiters,
+						     &wk.wakes);
+			wk.events |= EPOLLERR;
+		}
+	}
+	spin_unlock(&mbox->lock);
+	kmbox_wakeups_flush(mbox, &wk);
+}
+
+/**
+ * kmbox_mailbox_send() - queue messages, in order, waiting for room as
+ *	@wait allows
+ * @mbox: the mailbox
+ * @msgs: messages made by kmbox_message_new(); those queued belong to
+ *	the mailbox afterwards, the caller frees the others
+ * @n: how many, at least 1
+ * @wait: whether and how long to wait while a message does not fit; one
+ *	deadline for the whole call
+ *
+ * A message that does not fit waits in line with the other senders'
+ * until a receive makes room for it.
+ *
+ * Return: how many were queued (the first ones), or the error of the
+ * first: -EMSGSIZE (longer than max_msg_size), -EPIPE (shut down, or no
+ * receiver left in hangup mode; the caller raises SIGPIPE), -EAGAIN,
+ * -ETIMEDOUT or -ERESTARTSYS.
+ */
+int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
+		       struct kmbox_message **msgs, unsigned int n,
+		       const struct kmbox_wait *wait)
+{
+	struct kmbox_wakeups wk;
+	struct kmbox_waiter w;
+	unsigned int i = 0;
+	int ret = 0;
+
+	while (i < n) {
+		bool waiting = false;
+		u64 now = 0;
+
+		spin_lock(&mbox->lock);
+		kmbox_wakeups_init_locked(mbox, &wk);
+		for (; i < n; i++) {
+			struct kmbox_message *msg = msgs[i];
+
+			if (kmbox_mailbox_receivers_gone(mbox)) {
+				ret = -EPIPE;
+				break;
+			}
+			if (msg->len > mbox->max_msg_size) {
+				ret = -EMSGSIZE;
+				break;
+			}
+			if (!kmbox_mailbox_fits(mbox, msg->len)) {
+				if (wait->nonblock) {
+					ret = -EAGAIN;
+					break;
+				}
+				w.msg = msg;
+				kmbox_waiter_add_locked(&w, &mbox->send_waiters,
+							&mbox->lock);
+				atomic_inc(&mbox->blocked_senders);
+				waiting = true;
+				break;
+			}
+			kmbox_mailbox_enqueue_locked(mbox, msg, &now);
+		}
+		kmbox_mailbox_feed_locked(mbox, &wk);
+		kmbox_wakeups_queued_locked(mbox, &wk, false);
+		spin_unlock(&mbox->lock);
+		kmbox_wakeups_flush(mbox, &wk);
+
+		if (!waiting)
+			break;
+		ret = kmbox_waiter_wait(&w, &mbox->lock, wait);
+		atomic_dec(&mbox->blocked_senders);
+		if (ret < 0)
+			break;
+		/* Queued by the receive that made room for it. */
+		if (!ret)
+			i++;
+		ret = 0;
+	}
+	return i ? i : ret;
+}
+
+/**
+ * kmbox_mailbox_recv() - take the next messages, for the caller to copy
+ *	out and then end with kmbox_mailbox_recv_end()
+ * @mbox: the mailbox
+ * @rx: where they go: the size of each buffer in, the messages out
+ * @n: how many at most, at least 1
+ * @peek: leave the message queued (then @n is 1): the caller gets a
+ *	reference and ends with kmbox_mailbox_peek_end()
+ * @wait: whether and how long to wait while none is queued
+ * @msg_len: set to the length of the next message when it does not fit
+ *	in the first buffer
+ *
+ * Takes what is queued, stopping before a message too long for its
+ * buffer; waits only while nothing is queued.  A message taken still
+ * counts against the capacity until kmbox_mailbox_recv_end().
+ *
+ * Return: how many messages were taken, or -EMSGSIZE (the first does not
+ * fit; it stays queued), -EPIPE at end-of-stream, -EAGAIN, -ETIMEDOUT or
+ * -ERESTARTSYS.
+ */
+int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
+		       unsigned int n, bool peek, const struct kmbox_wait *wait,
+		       size_t *msg_len)
 {
 	struct kmbox_message *msg;
+	struct kmbox_waiter w;
+	unsigned int got;
 	int ret;
 
 	for (;;) {
-		mutex_lock(&mbox->lock);
-		msg = kmbox_queue_peek(&mbox->queue);
-		if (msg)
-			break;
-		if (kmbox_mailbox_senders_gone(mbox)) {
-			mutex_unlock(&mbox->lock);
-			return -EPIPE;
+		ret = 0;
+		got = 0;
+		spin_lock(&mbox->lock);
+		while (got < n && (msg = kmbox_queue_peek(&mbox->queue))) {
+			if (msg->len > rx[got].len) {
+				if (!got) {
+					*msg_len = msg->len;
+					ret = -EMSGSIZE;
+				}
+				break;
+			}
+			if (peek) {
+				refcount_inc(&msg->ref);
+				rx[got++].msg = msg;
+				break;
+			}
+			kmbox_queue_remove(&mbox->queue, msg);
+			rx[got++].msg = msg;
 		}
-		mutex_unlock(&mbox->lock);
-		ret = kmbox_mailbox_wait(mbox, &mbox->recv_wait,
-					 &mbox->blocked_receivers,
-					 kmbox_mailbox_recv_ready, 0, wait);
-		if (ret)
+		if (!got && !ret) {
+			if (kmbox_mailbox_senders_gone(mbox))
+				ret = -EPIPE;
+			else if (wait->nonblock)
+				ret = -EAGAIN;
+		}
+		if (got || ret) {
+			spin_unlock(&mbox->lock);
+			return got ? got : ret;
+		}
+
+		w.len = rx[0].len;
+		w.peek = peek;
+		w.msg = NULL;
+		kmbox_waiter_add_locked(&w, &mbox->recv_waiters, &mbox->lock);
+		atomic_inc(&mbox->blocked_receivers);
+		spin_unlock(&mbox->lock);
+		ret = kmbox_waiter_wait(&w, &mbox->lock, wait);
+		atomic_dec(&mbox->blocked_receivers);
+		if (ret < 0)
 			return ret;
+		if (!ret) {
+			/* Served by a sender: the message, or EMSGSIZE. */
+			if (w.result) {
+				*msg_len = w.msg_len;
+				return w.result;
+			}
+			rx[0].msg = w.msg;
+			return 1;
+		}
+		/* Told to look again: shutdown or hangup. */
 	}
+}
 
-	ret = deliver(ctx, msg);
-	if (ret < 0 || peek) {
-		/* The message stays: it may be the one a sleeper awaits. */
-		mutex_unlock(&mbox->lock);
-		kmbox_wake_sleeper(&mbox->recv_wait);
-		return ret;
+/**
+ * kmbox_mailbox_recv_end() - finish a receive: the messages copied out
+ *	are gone, the others go back in their places
+ * @mbox: the mailbox
+ * @rx: the messages kmbox_mailbox_recv() took
+ * @n: how many it took
+ * @delivered: how many of the first reached the receiver
+ *
+ * The room the delivered messages leave goes to waiting senders.
+ */
+void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
+			    unsigned int n, unsigned int delivered)
+{
+	struct kmbox_wakeups wk;
+	unsigned int i;
+	u64 now = 0;
+
+	spin_lock(&mbox->lock);
+	kmbox_wakeups_init_locked(mbox, &wk);
+	for (i = 0; i < delivered; i++) {
+		WRITE_ONCE(mbox->held_msgs, mbox->held_msgs - 1);
+		WRITE_ONCE(mbox->held_bytes, mbox->held_bytes - rx[i].msg->len);
 	}
-	kmbox_queue_remove(&mbox->queue, msg);
-	mbox->received++;
-	mutex_unlock(&mbox->lock);
+	WRITE_ONCE(mbox->received, mbox->received + delivered);
+	for (i = delivered; i < n; i++)
+		kmbox_queue_putback(&mbox->queue, rx[i].msg);
+	if (delivered) {
+		kmbox_mailbox_admit_locked(mbox, &now, &wk);
+		wk.events |= EPOLLOUT | EPOLLWRNORM;
+	}
+	kmbox_mailbox_feed_locked(mbox, &wk);
+	kmbox_wakeups_queued_locked(mbox, &wk, delivered < n);
+	spin_unlock(&mbox->lock);
+	kmbox_wakeups_flush(mbox, &wk);
 
-	kmbox_message_free(msg);
-	kmbox_wake(mbox, &mbox->send_wait, NULL, EPOLLOUT | EPOLLWRNORM);
-	return ret;
+	for (i = 0; i < delivered; i++)
+		kmbox_message_put(rx[i].msg);
+}
+
+/**
+ * kmbox_mailbox_peek_end() - finish a PEEK
+ * @msg: the message kmbox_mailbox_recv() lent
+ */
+void kmbox_mailbox_peek_end(struct kmbox_message *msg)
+{
+	kmbox_message_put(msg);
 }
 
 /**
@@ -545,16 +632,20 @@ ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
  * @mbox: the mailbox
  *
  * Sending fails with EPIPE from now on; receivers drain the queue and then
- * see end-of-stream.  Every sleeper on both sides wakes.
+ * see end-of-stream.  Every waiter on both sides looks again.
  */
 void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox)
 {
-	mutex_lock(&mbox->lock);
-	WRITE_ONCE(mbox->shutdown, true);
-	mutex_unlock(&mbox->lock);
+	struct kmbox_wakeups wk;
 
-	kmbox_mailbox_wake_all(mbox, &mbox->recv_wait, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
-	kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLERR);
+	spin_lock(&mbox->lock);
+	kmbox_wakeups_init_locked(mbox, &wk);
+	WRITE_ONCE(mbox->shutdown, true);
+	kmbox_waiter_wake_all_locked(&mbox->recv_waiters, &wk.wakes);
+	kmbox_waiter_wake_all_locked(&mbox->send_waiters, &wk.wakes);
+	wk.events = EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLOUT | EPOLLERR;
+	spin_unlock(&mbox->lock);
+	kmbox_wakeups_flush(mbox, &wk);
 	kmbox_ring_wake_all(mbox);
 }
 
@@ -576,11 +667,7 @@ __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 
 	/* Register first, then read the state. */
 	poll_wait(file, &mbox->poll_wait, pt);
-	/*
-	 * Pairs with the barrier of the wakers (kmbox_wake(), and
-	 * wq_has_sleeper() in kmbox_wake_pollers()): either the waker sees
-	 * us on the queue or we see its change.
-	 */
+	/* Pairs with the barrier in kmbox_mailbox_wake_pollers(). */
 	smp_mb();
 
 	if (file->f_mode & FMODE_READ) {
@@ -607,14 +694,36 @@ void kmbox_mailbox_get_attr(struct kmbox_mailbox *mbox,
 			    struct kmbox_attr *attr)
 {
 	memset(attr, 0, sizeof(*attr));
-	mutex_lock(&mbox->lock);
+	spin_lock(&mbox->lock);
 	attr->max_msgs = mbox->max_msgs;
 	attr->max_msg_size = mbox->max_msg_size;
 	attr->max_bytes = mbox->max_bytes;
 	attr->mode = mbox->mode;
 	attr->flags = mbox->attr_flags;
 	attr->region_size = mbox->region.size;
-	mutex_unlock(&mbox->lock);
+	spin_unlock(&mbox->lock);
+}
+
+/*
+ * The attributes changed: senders whose message is now too long look
+ * again (and fail with EMSGSIZE), senders whose message now fits are
+ * queued, and pollers of both roles re-evaluate.
+ */
+static void kmbox_mailbox_attr_changed_locked(struct kmbox_mailbox *mbox,
+					      struct kmbox_wakeups *wk)
+{
+	struct kmbox_waiter *w, *next;
+	u64 now = 0;
+
+	lockdep_assert_held(&mbox->lock);
+	list_for_each_entry_safe(w, next, &mbox->send_waiters, node)
+		if (w->msg->len > mbox->max_msg_size)
+			kmbox_waiter_wake_locked(w, KMBOX_WAITER_RETRY, 0,
+						 &wk->wakes);
+	kmbox_mailbox_admit_locked(mbox, &now, wk);
+	kmbox_mailbox_feed_locked(mbox, wk);
+	kmbox_wakeups_queued_locked(mbox, wk, false);
+	wk->events |= EPOLLOUT | EPOLLWRNORM;
 }
 
 /**
@@ -624,20 +733,21 @@ void kmbox_mailbox_get_attr(struct kmbox_mailbox *mbox,
  *	region_size must be 0 or the mailbox's own
  *
  * Return: 0, -EPERM (not the owner), -EINVAL, -EBUSY (less capacity than
- * what is queued) or -ENOMEM (the owner's bytes_per_user).
+ * what is held) or -ENOMEM (the owner's bytes_per_user).
  */
 int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 			   const struct kmbox_attr *in)
 {
 	bool privileged = capable(CAP_SYS_RESOURCE);
 	struct kmbox_attr attr = *in;
-	bool grew;
+	struct kmbox_wakeups wk;
 	int ret;
 
 	if (!kmbox_mailbox_is_owner(mbox))
 		return -EPERM;
 
-	mutex_lock(&mbox->lock);
+	spin_lock(&mbox->lock);
+	kmbox_wakeups_init_locked(mbox, &wk);
 	if (attr.flags && attr.flags != mbox->attr_flags) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -659,8 +769,8 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	ret = kmbox_limits_check_attr(&attr);
 	if (ret)
 		goto out_unlock;
-	if (attr.max_msgs < mbox->queue.msgs ||
-	    attr.max_bytes < mbox->queue.bytes) {
+	if (attr.max_msgs < mbox->held_msgs ||
+	    attr.max_bytes < mbox->held_bytes) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -669,21 +779,14 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	if (ret)
 		goto out_unlock;
 
-	grew = attr.max_msgs > mbox->max_msgs ||
-	       attr.max_bytes > mbox->max_bytes ||
-	       attr.max_msg_size > mbox->max_msg_size;
 	WRITE_ONCE(mbox->max_msgs, attr.max_msgs);
 	WRITE_ONCE(mbox->max_msg_size, attr.max_msg_size);
 	WRITE_ONCE(mbox->max_bytes, attr.max_bytes);
 	WRITE_ONCE(mbox->mode, attr.mode);
-	mutex_unlock(&mbox->lock);
-
-	if (grew)
-		kmbox_mailbox_wake_all(mbox, &mbox->send_wait, EPOLLOUT | EPOLLWRNORM);
-	return 0;
-
+	kmbox_mailbox_attr_changed_locked(mbox, &wk);
 out_unlock:
-	mutex_unlock(&mbox->lock);
+	spin_unlock(&mbox->lock);
+	kmbox_wakeups_flush(mbox, &wk);
 	return ret;
 }
 
@@ -691,6 +794,9 @@ out_unlock:
  * kmbox_mailbox_stat() - the mailbox's figures, as the caller sees them
  * @mbox: the mailbox
  * @st: filled in completely (padding and reserved fields zero)
+ *
+ * Reads every figure without the lock, so it never waits for the
+ * mailbox: the figures are each exact, together a close snapshot.
  */
 void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 {
@@ -706,27 +812,24 @@ void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 	}
 	if (kmbox_registry_is_unlinked(mbox))
 		st->state |= KMBOX_STATE_UNLINKED;
+	if (READ_ONCE(mbox->shutdown))
+		st->state |= KMBOX_STATE_SHUTDOWN;
 	st->blocked_senders = atomic_read(&mbox->blocked_senders);
 	st->blocked_receivers = atomic_read(&mbox->blocked_receivers);
 	st->region_size = mbox->region.size;
 	st->mappings = atomic_read(&mbox->region.mappings);
-
-	mutex_lock(&mbox->lock);
-	st->msgs = mbox->queue.msgs;
-	st->bytes = mbox->queue.bytes;
-	st->max_msgs = mbox->max_msgs;
-	st->max_msg_size = mbox->max_msg_size;
-	st->max_bytes = mbox->max_bytes;
-	st->senders = mbox->senders;
-	st->receivers = mbox->receivers;
-	st->sent = mbox->sent;
-	st->received = mbox->received;
-	st->high_water = mbox->high_water;
-	st->mode = mbox->mode;
+	st->msgs = READ_ONCE(mbox->held_msgs);
+	st->bytes = READ_ONCE(mbox->held_bytes);
+	st->max_msgs = READ_ONCE(mbox->max_msgs);
+	st->max_msg_size = READ_ONCE(mbox->max_msg_size);
+	st->max_bytes = READ_ONCE(mbox->max_bytes);
+	st->senders = READ_ONCE(mbox->senders);
+	st->receivers = READ_ONCE(mbox->receivers);
+	st->sent = READ_ONCE(mbox->sent);
+	st->received = READ_ONCE(mbox->received);
+	st->high_water = READ_ONCE(mbox->high_water);
+	st->mode = READ_ONCE(mbox->mode);
 	st->attr_flags = mbox->attr_flags;
-	st->ring_producers = mbox->ring.ends[KMBOX_END_PRODUCER];
-	st->ring_consumers = mbox->ring.ends[KMBOX_END_CONSUMER];
-	if (mbox->shutdown)
-		st->state |= KMBOX_STATE_SHUTDOWN;
-	mutex_unlock(&mbox->lock);
+	st->ring_producers = READ_ONCE(mbox->ring.ends[KMBOX_END_PRODUCER]);
+	st->ring_consumers = READ_ONCE(mbox->ring.ends[KMBOX_END_CONSUMER]);
 }

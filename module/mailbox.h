@@ -7,11 +7,12 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
-#include <linux/kref.h>
-#include <linux/ktime.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 
@@ -20,25 +21,33 @@
 #include "queue.h"
 #include "region.h"
 #include "ring.h"
+#include "waiter.h"
 
 struct kmbox_user;
+struct vfsmount;
 
 /**
  * struct kmbox_mailbox - a queue of messages shared by file descriptors
  * @ref: one reference per file and per transient user; the last put
  *	takes kmbox_registry_lock, so a lookup under that lock never finds
- *	a mailbox whose count is zero
+ *	a mailbox whose count is zero, and one under RCU fails to get it
+ * @rcu: frees the mailbox after lockless readers of the registry are done
  * @id: number unique while the module is loaded (set by the registry)
  * @name: NUL-terminated name, or NULL if anonymous; never changes
+ * @ns: the IPC namespace the name lives in, by its mqueue mount (a
+ *	reference); never changes
  * @uid: owner (creator's fsuid); never changes
  * @gid: owner's group (creator's fsgid); never changes
  * @user: the owner's accounting entry, charged with @max_bytes
- * @all_node: link in the registry's list of every mailbox
- * @name_node: link in the registry's name table; unhashed once unlinked
- * @unlinked: the name was removed
+ * @all_node: link in the registry's list of every mailbox (RCU)
+ * @name_node: link in the registry's name table
+ * @unlinked: the name is not, or no longer, in the name table
  * @region: the shared region (fixed at creation, see region.h)
- * @lock: protects every field below it
- * @queue: the messages
+ * @lock: protects @queue to @recv_waiters, and @ring's ends and bells
+ * @queue: the messages waiting for a receiver
+ * @held_msgs: messages queued or being taken by a receiver: what the
+ *	capacity limits
+ * @held_bytes: their bytes
  * @max_msgs: capacity in messages
  * @max_msg_size: largest message accepted
  * @max_bytes: capacity in bytes
@@ -51,39 +60,46 @@ struct kmbox_user;
  * @shutdown: KMBOX_IOC_SHUTDOWN was issued
  * @next_seq: sequence number of the last message queued
  * @sent: messages queued since creation
- * @received: messages taken since creation
- * @high_water: most messages ever queued at once
- * @recv_wait: receivers sleeping, exclusively (own spinlock)
- * @send_wait: senders sleeping, exclusively (own spinlock)
- * @poll_wait: pollers of both roles, woken with event keys (own spinlock)
- * @blocked_senders: tasks sleeping in send
- * @blocked_receivers: tasks sleeping in receive
+ * @received: messages received since creation
+ * @high_water: most messages ever held at once
+ * @send_waiters: senders waiting for room (struct kmbox_waiter), FIFO
+ * @recv_waiters: receivers waiting for a message, FIFO
+ * @blocked_senders: tasks waiting in send (for STAT; atomic, no lock)
+ * @blocked_receivers: tasks waiting in receive (likewise)
+ * @poll_wait: pollers of both roles, woken with event keys (own lock)
  * @fasync: owners of O_ASYNC files (fasync_helper's own locking)
  * @ring: the ends and doorbells of the ring in @region
  *
  * Locking: kmbox_registry_lock (registry.c) protects @all_node,
- * @name_node and @unlinked.  @lock protects the queue, the attributes,
- * the role counts, the state and @ring's ends and doorbells.  Fields the wait predicates and poll
- * read without @lock (queue figures, capacity, role counts, @shutdown)
- * are written with WRITE_ONCE and read with READ_ONCE.  Nesting order:
- * kmbox_registry_lock, then @lock, then kmbox_users_lock (limits.c).
- * The wait queues' spinlocks are taken only by the wait and wake-up
- * primitives, never around other locks.
+ * @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
+ * waiters, the attributes, the role counts, the state, the counters and
+ * @ring's ends and doorbells.  Nothing under @lock sleeps or touches
+ * user memory: messages are copied in before it is taken and out after
+ * it is dropped, so no task, however slow its page faults, can hold up
+ * another for longer than a few list operations.  Fields read without
+ * @lock (by poll, STAT, fdinfo, /proc/driver/kmbox, the ring's wait
+ * predicates) are written with WRITE_ONCE and read with READ_ONCE.
+ * @lock nests outside kmbox_users_lock (limits.c); kmbox_registry_lock
+ * and @lock are never held together.
  */
 struct kmbox_mailbox {
-	struct kref ref;
+	refcount_t ref;
+	struct rcu_head rcu;
 	u64 id;
 	const char *name;
+	struct vfsmount *ns;
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *user;
 	struct list_head all_node;
-	struct hlist_node name_node;
+	struct rhash_head name_node;
 	bool unlinked;
 	struct kmbox_region region;
 
-	struct mutex lock;		/* protects the fields below */
+	spinlock_t lock;		/* protects @queue to @recv_waiters */
 	struct kmbox_queue queue;
+	u64 held_msgs;
+	u64 held_bytes;
 	u64 max_msgs;
 	u64 max_msg_size;
 	u64 max_bytes;
@@ -98,40 +114,26 @@ struct kmbox_mailbox {
 	u64 sent;
 	u64 received;
 	u64 high_water;
+	struct list_head send_waiters;
+	struct list_head recv_waiters;
 
-	wait_queue_head_t recv_wait;
-	wait_queue_head_t send_wait;
-	wait_queue_head_t poll_wait;
 	atomic_t blocked_senders;
 	atomic_t blocked_receivers;
+	wait_queue_head_t poll_wait;
 	struct fasync_struct *fasync;
 	struct kmbox_ring ring;
 };
 
 /**
- * struct kmbox_wait - how a send or receive may wait
- * @nonblock: fail with -EAGAIN rather than sleep
- * @timed: @deadline applies
- * @relative: the deadline came from a relative timeout, so the call must
- *	not be restarted after a signal
- * @deadline: CLOCK_MONOTONIC time at which waiting ends with -ETIMEDOUT
+ * struct kmbox_rx - one message a receive takes
+ * @len: in: size of the buffer it goes to
+ * @msg: out: the message, which the caller copies out and then gives to
+ *	kmbox_mailbox_recv_end()
  */
-struct kmbox_wait {
-	bool nonblock;
-	bool timed;
-	bool relative;
-	ktime_t deadline;
+struct kmbox_rx {
+	size_t len;
+	struct kmbox_message *msg;
 };
-
-/*
- * Called with the mailbox locked to hand the next message to the caller:
- * returns its length, or -EMSGSIZE or -EFAULT to leave it queued.
- */
-typedef int (*kmbox_deliver_t)(void *ctx, const struct kmbox_message *msg);
-
-/* A wait predicate, read without the mailbox mutex. */
-typedef bool (*kmbox_ready_t)(const struct kmbox_mailbox *mbox,
-			      const void *arg);
 
 struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 					const struct kmbox_attr *attr);
@@ -142,16 +144,16 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode);
 void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode);
 void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode);
 
-ssize_t kmbox_mailbox_send(struct kmbox_mailbox *mbox, const void __user *buf,
-			   size_t len, u32 prio, const struct kmbox_wait *wait);
-ssize_t kmbox_mailbox_recv(struct kmbox_mailbox *mbox, bool peek,
-			   const struct kmbox_wait *wait,
-			   kmbox_deliver_t deliver, void *ctx);
-int kmbox_mailbox_sleep(struct kmbox_mailbox *mbox, wait_queue_head_t *wq,
-			kmbox_ready_t ready, const void *arg,
-			const struct kmbox_wait *wait);
-void kmbox_mailbox_wake_all(struct kmbox_mailbox *mbox,
-			    wait_queue_head_t *sleepers, __poll_t events);
+int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
+		       struct kmbox_message **msgs, unsigned int n,
+		       const struct kmbox_wait *wait);
+int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
+		       unsigned int n, bool peek, const struct kmbox_wait *wait,
+		       size_t *msg_len);
+void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
+			    unsigned int n, unsigned int delivered);
+void kmbox_mailbox_peek_end(struct kmbox_message *msg);
+void kmbox_mailbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events);
 void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox);
 __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 			    poll_table *pt);

@@ -24,6 +24,7 @@
 
 #include "mailbox.h"
 #include "mailbox_file.h"
+#include "mailbox_io.h"
 #include "region.h"
 #include "ring.h"
 #include "uarg.h"
@@ -55,303 +56,16 @@ struct kmbox_mailbox *kmbox_mailbox_file_mbox(struct file *file)
 	return kf->mbox;
 }
 
-#define KMBOX_SEND_FLAGS \
-	(KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME | KMBOX_NOSIGNAL)
-#define KMBOX_RECV_FLAGS \
-	(KMBOX_DONTWAIT | KMBOX_PEEK | KMBOX_TIMEOUT | KMBOX_ABSTIME)
-
-/* How a call may wait: the file's O_NONBLOCK and the call's flags. */
-static int kmbox_wait_init(struct kmbox_wait *wait, struct file *file,
-			   u32 flags, u64 timeout_ns)
-{
-	u32 timing = flags & (KMBOX_TIMEOUT | KMBOX_ABSTIME);
-
-	if (timing == (KMBOX_TIMEOUT | KMBOX_ABSTIME) ||
-	    (timing && flags & KMBOX_DONTWAIT) ||
-	    (!timing && timeout_ns) || timeout_ns > KTIME_MAX)
-		return -EINVAL;
-
-	wait->nonblock = file->f_flags & O_NONBLOCK || flags & KMBOX_DONTWAIT;
-	wait->timed = timing;
-	wait->relative = timing == KMBOX_TIMEOUT;
-	if (timing == KMBOX_TIMEOUT)
-		wait->deadline = ktime_add_safe(ktime_get(),
-						ns_to_ktime(timeout_ns));
-	else
-		wait->deadline = ns_to_ktime(timeout_ns);
-	return 0;
-}
-
-/*
- * A call with a relative timeout is not restarted after a signal handler
- * ran, as the timeout would start again (EINTR, as select() does); after
- * a stop or a ptrace attach, when no handler ran, it is.
- */
-static long kmbox_wait_result(const struct kmbox_wait *wait, long ret)
-{
-	if (ret == -ERESTARTSYS && wait->relative)
-		return -ERESTARTNOHAND;
-	return ret;
-}
-
-/* write(): one message of priority 0. */
 static ssize_t kmbox_mailbox_write(struct file *file, const char __user *buf,
 				   size_t len, loff_t *ppos)
 {
-	struct kmbox_wait wait;
-	ssize_t ret;
-
-	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file), buf, len, 0, &wait);
-	if (ret == -EPIPE)
-		send_sig(SIGPIPE, current, 0);
-	return ret;
+	return kmbox_io_write(file, buf, len);
 }
 
-struct kmbox_read_ctx {
-	char __user *buf;
-	size_t len;
-};
-
-static int kmbox_deliver_read(void *ctx, const struct kmbox_message *msg)
-{
-	struct kmbox_read_ctx *rd = ctx;
-
-	if (msg->len > rd->len)
-		return -EMSGSIZE;
-	if (copy_to_user(rd->buf, msg->data, msg->len))
-		return -EFAULT;
-	return msg->len;
-}
-
-/* read(): one message; 0 at end-of-stream. */
 static ssize_t kmbox_mailbox_read(struct file *file, char __user *buf,
 				  size_t len, loff_t *ppos)
 {
-	struct kmbox_read_ctx rd = { .buf = buf, .len = len };
-	struct kmbox_wait wait;
-	ssize_t ret;
-
-	kmbox_wait_init(&wait, file, 0, 0);
-	ret = kmbox_mailbox_recv(kmbox_mailbox_file_mbox(file), false, &wait,
-				 kmbox_deliver_read, &rd);
-	return ret == -EPIPE ? 0 : ret;
-}
-
-/* The priority and per-message fields of one message to send. */
-static int kmbox_check_send_msg(const struct kmbox_msg *km, u32 allowed)
-{
-	if (km->flags & ~allowed || km->priority > KMBOX_PRIO_MAX)
-		return -EINVAL;
-	return 0;
-}
-
-/* After a failed send: SIGPIPE for EPIPE unless asked not to. */
-static long kmbox_send_result(const struct kmbox_wait *wait, u32 flags,
-			      long ret)
-{
-	if (ret == -EPIPE && !(flags & KMBOX_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return kmbox_wait_result(wait, ret);
-}
-
-static long kmbox_ioctl_send(struct file *file, unsigned int cmd,
-			     unsigned long arg)
-{
-	struct kmbox_wait wait;
-	struct kmbox_msg km;
-	long ret;
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	ret = kmbox_uarg_copy_in(&km, sizeof(km), cmd, arg);
-	if (ret)
-		return ret;
-	ret = kmbox_check_send_msg(&km, KMBOX_SEND_FLAGS);
-	if (ret)
-		return ret;
-	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
-	if (ret)
-		return ret;
-	ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file), u64_to_user_ptr(km.buf),
-				 km.len, km.priority, &wait);
-	return kmbox_send_result(&wait, km.flags, ret);
-}
-
-struct kmbox_recv_ctx {
-	struct kmbox_msg km;
-	struct kmbox_msg __user *uout;
-	bool report_size;	/* on EMSGSIZE, write msg_len back */
-};
-
-/*
- * KMBOX_IOC_RECV and RECVV: the data and the metadata both reach
- * userspace before the message is dequeued, so a fault on either loses
- * nothing.
- */
-static int kmbox_deliver_recv(void *ctx, const struct kmbox_message *msg)
-{
-	struct kmbox_recv_ctx *rc = ctx;
-	struct kmbox_msg *km = &rc->km;
-
-	km->msg_len = msg->len;
-	if (msg->len > km->len) {
-		/* Tell the caller the size it needs, if this error is its. */
-		if (rc->report_size && copy_to_user(rc->uout, km, sizeof(*km)))
-			return -EFAULT;
-		return -EMSGSIZE;
-	}
-	if (copy_to_user(u64_to_user_ptr(km->buf), msg->data, msg->len))
-		return -EFAULT;
-	km->priority = msg->prio;
-	km->seq = msg->seq;
-	km->time_ns = msg->time_ns;
-	km->sender_pid = pid_nr_ns(msg->sender, task_active_pid_ns(current));
-	km->sender_uid = from_kuid_munged(current_user_ns(), msg->sender_euid);
-	if (copy_to_user(rc->uout, km, sizeof(*km)))
-		return -EFAULT;
-	return msg->len;
-}
-
-/* Receive one message into @rc->km's buffer, its metadata to @rc->uout. */
-static long kmbox_recv_one(struct file *file, struct kmbox_recv_ctx *rc,
-			   bool peek, const struct kmbox_wait *wait)
-{
-	/* Output fields are ignored on input: start them from zero. */
-	rc->km.priority = 0;
-	rc->km.msg_len = 0;
-	rc->km.seq = 0;
-	rc->km.time_ns = 0;
-	rc->km.sender_pid = 0;
-	rc->km.sender_uid = 0;
-	return kmbox_mailbox_recv(kmbox_mailbox_file_mbox(file), peek, wait,
-				  kmbox_deliver_recv, rc);
-}
-
-static long kmbox_ioctl_recv(struct file *file, unsigned int cmd,
-			     unsigned long arg)
-{
-	struct kmbox_recv_ctx rc = {
-		.uout = (void __user *)arg,
-		.report_size = true,
-	};
-	struct kmbox_wait wait;
-	long ret;
-
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	ret = kmbox_uarg_copy_in(&rc.km, sizeof(rc.km), cmd, arg);
-	if (ret)
-		return ret;
-	if (rc.km.flags & ~KMBOX_RECV_FLAGS)
-		return -EINVAL;
-	ret = kmbox_wait_init(&wait, file, rc.km.flags, rc.km.timeout_ns);
-	if (ret)
-		return ret;
-	ret = kmbox_recv_one(file, &rc, rc.km.flags & KMBOX_PEEK, &wait);
-	return kmbox_wait_result(&wait, ret);
-}
-
-/* The call-level part of SENDV and RECVV. */
-static long kmbox_msgv_init(struct kmbox_msgv *mv, struct kmbox_wait *wait,
-			    struct file *file, unsigned int cmd,
-			    unsigned long arg, u32 allowed)
-{
-	long ret;
-
-	ret = kmbox_uarg_copy_in(mv, sizeof(*mv), cmd, arg);
-	if (ret)
-		return ret;
-	if (mv->flags & ~allowed || !mv->count || mv->count > KMBOX_MSGV_MAX)
-		return -EINVAL;
-	return kmbox_wait_init(wait, file, mv->flags, mv->timeout_ns);
-}
-
-/*
- * KMBOX_IOC_SENDV: each message follows the blocking rules, under one
- * deadline, as for sendmmsg(); returns how many were sent, or the error
- * of the first if none was.
- */
-static long kmbox_ioctl_sendv(struct file *file, unsigned int cmd,
-			      unsigned long arg)
-{
-	struct kmbox_msg __user *umsgs;
-	struct kmbox_wait wait;
-	struct kmbox_msgv mv;
-	struct kmbox_msg km;
-	long ret = 0;
-	u32 i;
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg, KMBOX_SEND_FLAGS);
-	if (ret)
-		return ret;
-	umsgs = u64_to_user_ptr(mv.msgs);
-	for (i = 0; i < mv.count; i++) {
-		if (copy_from_user(&km, &umsgs[i], sizeof(km))) {
-			ret = -EFAULT;
-			break;
-		}
-		ret = kmbox_check_send_msg(&km, 0);
-		if (!ret && km.timeout_ns)
-			ret = -EINVAL;
-		if (ret)
-			break;
-		ret = kmbox_mailbox_send(kmbox_mailbox_file_mbox(file),
-					 u64_to_user_ptr(km.buf), km.len,
-					 km.priority, &wait);
-		if (ret < 0)
-			break;
-	}
-	if (i)
-		return i;
-	return kmbox_send_result(&wait, mv.flags, ret);
-}
-
-/*
- * KMBOX_IOC_RECVV: fills the array, each message following the blocking
- * rules under one deadline, as recvmmsg(); with KMBOX_WAITFORONE only the
- * first waits and the call takes what is ready after it.  Returns how
- * many were received, or the error of the first if none was.
- */
-static long kmbox_ioctl_recvv(struct file *file, unsigned int cmd,
-			      unsigned long arg)
-{
-	struct kmbox_recv_ctx rc;
-	struct kmbox_wait wait;
-	struct kmbox_msgv mv;
-	long ret = 0;
-	u32 i;
-
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg,
-			      KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME |
-			      KMBOX_WAITFORONE);
-	if (ret)
-		return ret;
-	for (i = 0; i < mv.count; i++) {
-		rc.uout = u64_to_user_ptr(mv.msgs) + i * sizeof(rc.km);
-		if (copy_from_user(&rc.km, rc.uout, sizeof(rc.km))) {
-			ret = -EFAULT;
-			break;
-		}
-		if (rc.km.flags || rc.km.timeout_ns) {
-			ret = -EINVAL;
-			break;
-		}
-		/* Only an error of the first element is reported. */
-		rc.report_size = !i;
-		ret = kmbox_recv_one(file, &rc, false, &wait);
-		if (ret < 0)
-			break;
-		if (mv.flags & KMBOX_WAITFORONE)
-			wait.nonblock = true;
-	}
-	if (i)
-		return i;
-	return kmbox_wait_result(&wait, ret);
+	return kmbox_io_read(file, buf, len);
 }
 
 static long kmbox_ioctl_shutdown(struct file *file, unsigned int cmd)
@@ -479,9 +193,9 @@ static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 {
 	switch (KMBOX_IOC_BASE(cmd)) {
 	case KMBOX_IOC_BASE(KMBOX_IOC_SEND):
-		return kmbox_ioctl_send(file, cmd, arg);
+		return kmbox_io_send(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_RECV):
-		return kmbox_ioctl_recv(file, cmd, arg);
+		return kmbox_io_recv(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_SHUTDOWN):
 		return kmbox_ioctl_shutdown(file, cmd);
 	case KMBOX_IOC_BASE(KMBOX_IOC_GET_ATTR):
@@ -491,9 +205,9 @@ static long kmbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 	case KMBOX_IOC_BASE(KMBOX_IOC_STAT):
 		return kmbox_ioctl_stat(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_SENDV):
-		return kmbox_ioctl_sendv(file, cmd, arg);
+		return kmbox_io_sendv(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_RECVV):
-		return kmbox_ioctl_recvv(file, cmd, arg);
+		return kmbox_io_recvv(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_RING_JOIN):
 		return kmbox_ioctl_ring_join(file, cmd, arg);
 	case KMBOX_IOC_BASE(KMBOX_IOC_RING_WAIT):

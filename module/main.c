@@ -107,8 +107,10 @@ static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
 		return PTR_ERR(mbox);
 	ret = kmbox_registry_add(mbox, &existing);
 	if (ret) {
-		/* Someone made the name meanwhile: that one it is. */
 		kmbox_mailbox_put(mbox);
+		if (ret != -EEXIST)
+			return ret;
+		/* Someone made the name meanwhile: that one it is. */
 		name = NULL;
 		goto open_existing;
 	}

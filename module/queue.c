@@ -2,9 +2,10 @@
 /*
  * kmbox: messages and the priority queue that holds them.
  *
- * A message is copied in from userspace when it is made, before its
- * mailbox is locked, so a fault or a short allocation never leaves half
- * a message queued.  Its memory is charged to the sender's memory cgroup.
+ * A message is one allocation, its data beside its header, copied in
+ * from userspace when it is made, before its mailbox is locked, so a
+ * fault or a short allocation never leaves half a message queued.  Its
+ * memory is charged to the sender's memory cgroup.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,7 +26,8 @@
  * @len: its length
  * @prio: its priority, 0 to KMBOX_PRIO_MAX
  *
- * Records the calling process as the sender.
+ * Records the calling process as the sender.  The caller holds the one
+ * reference.
  *
  * Return: the message, ERR_PTR(-ENOMEM) or ERR_PTR(-EFAULT).
  */
@@ -47,6 +49,7 @@ struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
+	refcount_set(&msg->ref, 1);
 	msg->len = len;
 	msg->prio = prio;
 	msg->seq = 0;
@@ -57,11 +60,23 @@ struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 }
 
 /**
- * kmbox_message_free() - free a message that is on no queue
+ * kmbox_message_put() - drop a reference to a message on no queue; the
+ *	last one frees it
  * @msg: the message
  */
-void kmbox_message_free(struct kmbox_message *msg)
+void kmbox_message_put(struct kmbox_message *msg)
 {
+	/*
+	 * More than one reference exists only while a PEEK copies the
+	 * message out, and a PEEK takes one only while the message is
+	 * queued: its holder, which has taken it off the queue, pays the
+	 * atomic only then.  The acquire pairs with the release in the last
+	 * PEEK's refcount_dec_and_test(), so its copy is done before the free.
+	 */
+	if (refcount_read(&msg->ref) == 1)
+		smp_acquire__after_ctrl_dep();
+	else if (!refcount_dec_and_test(&msg->ref))
+		return;
 	put_pid(msg->sender);
 	kvfree(msg);
 }
@@ -81,17 +96,46 @@ void kmbox_queue_init(struct kmbox_queue *queue)
 	queue->bytes = 0;
 }
 
+static void kmbox_queue_count(struct kmbox_queue *queue,
+			      struct kmbox_message *msg)
+{
+	__set_bit(msg->prio, &queue->nonempty);
+	WRITE_ONCE(queue->msgs, queue->msgs + 1);
+	WRITE_ONCE(queue->bytes, queue->bytes + msg->len);
+}
+
 /**
  * kmbox_queue_push() - queue a message behind those of its priority
  * @queue: the queue
- * @msg: the message
+ * @msg: the message, whose sequence number is above every queued one's
  */
 void kmbox_queue_push(struct kmbox_queue *queue, struct kmbox_message *msg)
 {
 	list_add_tail(&msg->node, &queue->lists[msg->prio]);
-	__set_bit(msg->prio, &queue->nonempty);
-	WRITE_ONCE(queue->msgs, queue->msgs + 1);
-	WRITE_ONCE(queue->bytes, queue->bytes + msg->len);
+	kmbox_queue_count(queue, msg);
+}
+
+/**
+ * kmbox_queue_putback() - queue again a message taken off the queue, in
+ *	the place it had
+ * @queue: the queue
+ * @msg: the message, with the sequence number it was queued with
+ *
+ * Messages taken together may come back in any order: each goes before
+ * the first message of its priority that was queued after it.  The walk
+ * passes only messages put back before it, which are few.
+ */
+void kmbox_queue_putback(struct kmbox_queue *queue, struct kmbox_message *msg)
+{
+	struct list_head *list = &queue->lists[msg->prio];
+	struct kmbox_message *pos;
+
+	list_for_each_entry(pos, list, node)
+		if (pos->seq > msg->seq)
+			break;
+	/* Before @pos; at the tail of @list if the walk found none. */
+	list_add_tail(&msg->node, &pos->node);
+	kmbox_queue_count(queue, msg);
 }
 
 /**
@@ -132,6 +176,6 @@ void kmbox_queue_purge(struct kmbox_queue *queue)
 
 	while ((msg = kmbox_queue_peek(queue))) {
 		kmbox_queue_remove(queue, msg);
-		kmbox_message_free(msg);
+		kmbox_message_put(msg);
 	}
 }

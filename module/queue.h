@@ -6,6 +6,7 @@
 #define _KMBOX_QUEUE_H
 
 #include <linux/list.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
@@ -14,8 +15,10 @@
 struct pid;
 
 /**
- * struct kmbox_message - one queued message
- * @node: link in its priority's list
+ * struct kmbox_message - one message
+ * @node: link in its priority's list while queued
+ * @ref: its holder's reference (the sender, the queue or the receiver
+ *	copying it out), plus one per PEEK copying it out
  * @len: length of @data
  * @seq: sequence number in its mailbox, set when queued
  * @time_ns: CLOCK_MONOTONIC time at which it was queued
@@ -23,9 +26,12 @@ struct pid;
  * @sender_euid: effective uid of the sender
  * @prio: priority, 0 to KMBOX_PRIO_MAX
  * @data: the message
+ *
+ * Immutable once queued, so that it can be copied out with no lock held.
  */
 struct kmbox_message {
 	struct list_head node;
+	refcount_t ref;
 	size_t len;
 	u64 seq;
 	u64 time_ns;
@@ -37,7 +43,7 @@ struct kmbox_message {
 
 /**
  * struct kmbox_queue - messages by priority, FIFO within a priority
- * @lists: one FIFO per priority
+ * @lists: one list per priority, in sequence order
  * @nonempty: bit p is set when @lists[p] is not empty
  * @msgs: messages queued
  * @bytes: bytes queued
@@ -45,7 +51,7 @@ struct kmbox_message {
  * Push, peek and remove are O(1): the highest non-empty priority is the
  * last set bit of @nonempty.  The queue has no lock of its own: its
  * owner's lock protects it.  @msgs and @bytes are written with
- * WRITE_ONCE so that wait predicates and poll may read them without it.
+ * WRITE_ONCE so that poll may read them without it.
  */
 struct kmbox_queue {
 	struct list_head lists[KMBOX_PRIO_MAX + 1];
@@ -56,10 +62,11 @@ struct kmbox_queue {
 
 struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 					u32 prio);
-void kmbox_message_free(struct kmbox_message *msg);
+void kmbox_message_put(struct kmbox_message *msg);
 
 void kmbox_queue_init(struct kmbox_queue *queue);
 void kmbox_queue_push(struct kmbox_queue *queue, struct kmbox_message *msg);
+void kmbox_queue_putback(struct kmbox_queue *queue, struct kmbox_message *msg);
 struct kmbox_message *kmbox_queue_peek(const struct kmbox_queue *queue);
 void kmbox_queue_remove(struct kmbox_queue *queue, struct kmbox_message *msg);
 void kmbox_queue_purge(struct kmbox_queue *queue);

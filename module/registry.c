@@ -3,35 +3,135 @@
  * kmbox: the registry of every mailbox and the table of names.
  *
  * Every mailbox is on one list, for /proc/driver/kmbox, and a named one is
- * also in a hash table of names.  kmbox_registry_lock protects both, the
- * id counter, and the last put of a mailbox (kref_put_mutex() in
- * mailbox.c): a mailbox found under the lock always has a reference left,
- * so kmbox_mailbox_get() on it is safe.
+ * also in a resizable hash table of names (rhashtable), so that a lookup
+ * costs the same with ten names or a hundred thousand.  Opening by name
+ * looks the table up under RCU and takes no global lock; creating,
+ * unlinking and the last put of a mailbox take kmbox_registry_lock, a
+ * spinlock held only for a few table and list operations.  The last put
+ * (refcount_dec_and_lock() in mailbox.c) removes the mailbox under that
+ * lock, so a lookup under the lock never finds a mailbox whose count is
+ * zero; one under RCU may, and then fails to take a reference, as if the
+ * name had gone a moment earlier.  A mailbox is freed an RCU grace
+ * period after its last put.
+ *
+ * Names live in IPC namespaces, as POSIX message queues do: a name is
+ * seen only from the IPC namespace of the task that created it.  A
+ * mailbox identifies its namespace by the namespace's internal mqueue
+ * mount, on which it holds a reference (mntget()/mntput() are exported
+ * on every kernel; put_ipc_ns() is not exported by 6.1).  The reference
+ * keeps the mount, not the namespace, alive: a namespace that dies takes
+ * its names with it from every lookup, since no live task can have that
+ * mount as its own any more, and no new namespace can get the address of
+ * a mount that is still allocated, so a key is never reused while a
+ * mailbox holds it.  Descriptors keep working wherever they are passed.
  *
  * A name does not keep its mailbox alive: the mailbox leaves the table
  * when its last file goes, or earlier by KMBOX_IOC_UNLINK.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/err.h>
-#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/jhash.h>
+#include <linux/mount.h>
+#include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
+#include <linux/rculist.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/stringhash.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "mailbox.h"
 #include "registry.h"
 
-/* Protects the list, the name table, the ids and the last put. */
-DEFINE_MUTEX(kmbox_registry_lock);
+/* Protects the list, the name table's changes, the ids and the last put. */
+DEFINE_SPINLOCK(kmbox_registry_lock);
 static LIST_HEAD(kmbox_registry_all);
-static DEFINE_HASHTABLE(kmbox_registry_names, 8);
+static struct rhashtable kmbox_registry_names;
 static u64 kmbox_registry_last_id;
+
+/**
+ * kmbox_registry_ns_get() - the caller's IPC namespace, as names see it
+ *
+ * Return: its mqueue mount with a reference, for kmbox_registry_ns_put();
+ * NULL on a kernel without POSIX message queues, where every task
+ * shares one name space.
+ */
+struct vfsmount *kmbox_registry_ns_get(void)
+{
+#ifdef CONFIG_POSIX_MQUEUE
+	return mntget(current->nsproxy->ipc_ns->mq_mnt);
+#else
+	return NULL;
+#endif
+}
+
+/**
+ * kmbox_registry_ns_put() - drop what kmbox_registry_ns_get() returned
+ * @ns: the mount, or NULL
+ *
+ * Context: process context; may sleep.
+ */
+void kmbox_registry_ns_put(struct vfsmount *ns)
+{
+	mntput(ns);
+}
+
+/* The caller's namespace, without a reference: only to compare. */
+static const struct vfsmount *kmbox_registry_current_ns(void)
+{
+#ifdef CONFIG_POSIX_MQUEUE
+	return current->nsproxy->ipc_ns->mq_mnt;
+#else
+	return NULL;
+#endif
+}
+
+/* A name in a namespace: the key of the name table. */
+struct kmbox_name_key {
+	const struct vfsmount *ns;
+	const char *name;
+};
+
+static u32 kmbox_name_hash(const struct vfsmount *ns, const char *name,
+			   u32 seed)
+{
+	return jhash(name, strlen(name), seed ^ hash_ptr(ns, 32));
+}
+
+static u32 kmbox_names_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct kmbox_name_key *key = data;
+
+	return kmbox_name_hash(key->ns, key->name, seed);
+}
+
+static u32 kmbox_names_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct kmbox_mailbox *mbox = data;
+
+	return kmbox_name_hash(mbox->ns, mbox->name, seed);
+}
+
+static int kmbox_names_cmpfn(struct rhashtable_compare_arg *arg,
+			     const void *obj)
+{
+	const struct kmbox_name_key *key = arg->key;
+	const struct kmbox_mailbox *mbox = obj;
+
+	return mbox->ns != key->ns || strcmp(mbox->name, key->name);
+}
+
+static const struct rhashtable_params kmbox_names_params = {
+	.head_offset		= offsetof(struct kmbox_mailbox, name_node),
+	.hashfn			= kmbox_names_hashfn,
+	.obj_hashfn		= kmbox_names_obj_hashfn,
+	.obj_cmpfn		= kmbox_names_cmpfn,
+	.automatic_shrinking	= true,
+};
 
 /**
  * kmbox_registry_name_from_user() - copy a mailbox name from userspace
@@ -62,51 +162,44 @@ char *kmbox_registry_name_from_user(u64 uname)
 	return name;
 }
 
-static u32 kmbox_registry_hash(const char *name)
-{
-	return full_name_hash(NULL, name, strlen(name));
-}
-
-static struct kmbox_mailbox *kmbox_registry_find_locked(const char *name)
-{
-	struct kmbox_mailbox *mbox;
-
-	lockdep_assert_held(&kmbox_registry_lock);
-	hash_for_each_possible(kmbox_registry_names, mbox, name_node,
-			       kmbox_registry_hash(name))
-		if (!strcmp(mbox->name, name))
-			return mbox;
-	return NULL;
-}
-
 /**
  * kmbox_registry_add() - give a new mailbox its id, and its name if any
  * @mbox: a mailbox made by kmbox_mailbox_new(), not yet registered
  * @existing: where to return the mailbox that holds the name already
  *
- * Return: 0, or -EEXIST with a reference to that mailbox in *@existing;
- * @mbox is then not registered (drop it with kmbox_mailbox_put()).
+ * Return: 0; -EEXIST with a reference to that mailbox in *@existing; or
+ * -ENOMEM when the name table could not grow.  On error @mbox is not
+ * registered (drop it with kmbox_mailbox_put()).
  */
 int kmbox_registry_add(struct kmbox_mailbox *mbox,
 		       struct kmbox_mailbox **existing)
 {
+	struct kmbox_name_key key = { .ns = mbox->ns, .name = mbox->name };
 	struct kmbox_mailbox *other;
 
-	mutex_lock(&kmbox_registry_lock);
+	spin_lock(&kmbox_registry_lock);
 	if (mbox->name) {
-		other = kmbox_registry_find_locked(mbox->name);
+		other = rhashtable_lookup_get_insert_key(&kmbox_registry_names,
+							 &key, &mbox->name_node,
+							 kmbox_names_params);
+		if (IS_ERR(other)) {
+			spin_unlock(&kmbox_registry_lock);
+			/* Marks @mbox as not in the table for its last put. */
+			mbox->unlinked = true;
+			return -ENOMEM;
+		}
 		if (other) {
+			/* Its count is not zero: that last put needs our lock. */
 			kmbox_mailbox_get(other);
-			mutex_unlock(&kmbox_registry_lock);
+			spin_unlock(&kmbox_registry_lock);
+			mbox->unlinked = true;
 			*existing = other;
 			return -EEXIST;
 		}
-		hash_add(kmbox_registry_names, &mbox->name_node,
-			 kmbox_registry_hash(mbox->name));
 	}
 	mbox->id = ++kmbox_registry_last_id;
-	list_add_tail(&mbox->all_node, &kmbox_registry_all);
-	mutex_unlock(&kmbox_registry_lock);
+	list_add_tail_rcu(&mbox->all_node, &kmbox_registry_all);
+	spin_unlock(&kmbox_registry_lock);
 	return 0;
 }
 
@@ -118,32 +211,42 @@ int kmbox_registry_add(struct kmbox_mailbox *mbox,
 void kmbox_registry_remove_locked(struct kmbox_mailbox *mbox)
 {
 	lockdep_assert_held(&kmbox_registry_lock);
-	list_del_init(&mbox->all_node);
-	if (!hlist_unhashed(&mbox->name_node))
-		hash_del(&mbox->name_node);
+	if (!list_empty(&mbox->all_node))
+		list_del_rcu(&mbox->all_node);
+	if (mbox->name && !mbox->unlinked)
+		rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
+				       kmbox_names_params);
 }
 
 /**
- * kmbox_registry_find() - look a mailbox up by name
+ * kmbox_registry_find() - look a name up in the caller's IPC namespace
  * @name: the name
+ *
+ * Takes no lock but RCU's.
  *
  * Return: the mailbox with a new reference, or NULL.
  */
 struct kmbox_mailbox *kmbox_registry_find(const char *name)
 {
+	struct kmbox_name_key key = {
+		.ns = kmbox_registry_current_ns(),
+		.name = name,
+	};
 	struct kmbox_mailbox *mbox;
 
-	mutex_lock(&kmbox_registry_lock);
-	mbox = kmbox_registry_find_locked(name);
-	if (mbox)
-		kmbox_mailbox_get(mbox);
-	mutex_unlock(&kmbox_registry_lock);
+	rcu_read_lock();
+	mbox = rhashtable_lookup(&kmbox_registry_names, &key,
+				 kmbox_names_params);
+	/* A count of zero: its last put is removing it; the name is gone. */
+	if (mbox && !refcount_inc_not_zero(&mbox->ref))
+		mbox = NULL;
+	rcu_read_unlock();
 	return mbox;
 }
 
 /**
  * kmbox_registry_unlink() - remove a name; its mailbox lives on unnamed
- * @name: the name
+ * @name: the name, in the caller's IPC namespace
  *
  * Return: 0, -ENOENT, or -EPERM if the caller neither owns the mailbox
  * nor has CAP_SYS_ADMIN.
@@ -153,17 +256,25 @@ int kmbox_registry_unlink(const char *name)
 	struct kmbox_mailbox *mbox;
 	int ret = 0;
 
-	mutex_lock(&kmbox_registry_lock);
-	mbox = kmbox_registry_find_locked(name);
-	if (!mbox) {
-		ret = -ENOENT;
-	} else if (!kmbox_mailbox_is_owner(mbox)) {
+	mbox = kmbox_registry_find(name);
+	if (!mbox)
+		return -ENOENT;
+	if (!kmbox_mailbox_is_owner(mbox)) {
 		ret = -EPERM;
+		goto out_put;
+	}
+	spin_lock(&kmbox_registry_lock);
+	if (mbox->unlinked) {
+		/* Another unlink got there first. */
+		ret = -ENOENT;
 	} else {
-		hash_del(&mbox->name_node);
+		rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
+				       kmbox_names_params);
 		WRITE_ONCE(mbox->unlinked, true);
 	}
-	mutex_unlock(&kmbox_registry_lock);
+	spin_unlock(&kmbox_registry_lock);
+out_put:
+	kmbox_mailbox_put(mbox);
 	return ret;
 }
 
@@ -175,25 +286,32 @@ int kmbox_registry_unlink(const char *name)
  */
 bool kmbox_registry_is_unlinked(struct kmbox_mailbox *mbox)
 {
-	return READ_ONCE(mbox->unlinked);
+	return mbox->name && READ_ONCE(mbox->unlinked);
 }
 
-/* /proc/driver/kmbox: one line per mailbox, like /proc/sysvipc/msg. */
+/*
+ * /proc/driver/kmbox: one line per mailbox of the reader's IPC namespace,
+ * like /proc/sysvipc/msg.  It walks the list under RCU and reads each
+ * figure with READ_ONCE: a reader never waits for a mailbox, and never
+ * holds up anyone else.
+ */
 static void *kmbox_registry_seq_start(struct seq_file *sf, loff_t *pos)
+	__acquires(RCU)
 {
-	mutex_lock(&kmbox_registry_lock);
-	return seq_list_start_head(&kmbox_registry_all, *pos);
+	rcu_read_lock();
+	return seq_list_start_head_rcu(&kmbox_registry_all, *pos);
 }
 
 static void *kmbox_registry_seq_next(struct seq_file *sf, void *v,
 				     loff_t *pos)
 {
-	return seq_list_next(v, &kmbox_registry_all, pos);
+	return seq_list_next_rcu(v, &kmbox_registry_all, pos);
 }
 
 static void kmbox_registry_seq_stop(struct seq_file *sf, void *v)
+	__releases(RCU)
 {
-	mutex_unlock(&kmbox_registry_lock);
+	rcu_read_unlock();
 }
 
 static int kmbox_registry_seq_show(struct seq_file *sf, void *v)
@@ -206,13 +324,14 @@ static int kmbox_registry_seq_show(struct seq_file *sf, void *v)
 		return 0;
 	}
 	mbox = list_entry(v, struct kmbox_mailbox, all_node);
-	mutex_lock(&mbox->lock);
+	if (mbox->ns != kmbox_registry_current_ns())
+		return 0;
 	seq_printf(sf, "%8llu %5u %5u %04o %8llu %8llu %8llu %10llu %7u %9u ",
 		   mbox->id, from_kuid_munged(ns, mbox->uid),
-		   from_kgid_munged(ns, mbox->gid), mbox->mode,
-		   mbox->queue.msgs, mbox->queue.bytes, mbox->max_msgs,
-		   mbox->max_bytes, mbox->senders, mbox->receivers);
-	mutex_unlock(&mbox->lock);
+		   from_kgid_munged(ns, mbox->gid), READ_ONCE(mbox->mode),
+		   READ_ONCE(mbox->held_msgs), READ_ONCE(mbox->held_bytes),
+		   READ_ONCE(mbox->max_msgs), READ_ONCE(mbox->max_bytes),
+		   READ_ONCE(mbox->senders), READ_ONCE(mbox->receivers));
 	/* Names may hold any byte: escape what would break the columns. */
 	seq_escape(sf, mbox->name ?: "-", " \t\n\\");
 	seq_putc(sf, '\n');
@@ -227,22 +346,34 @@ static const struct seq_operations kmbox_registry_seq_ops = {
 };
 
 /**
- * kmbox_registry_init() - create /proc/driver/kmbox
+ * kmbox_registry_init() - make the name table and /proc/driver/kmbox
  *
  * Return: 0 or -ENOMEM.
  */
 int kmbox_registry_init(void)
 {
+	int ret;
+
+	ret = rhashtable_init(&kmbox_registry_names, &kmbox_names_params);
+	if (ret)
+		return ret;
 	if (!proc_create_seq("driver/kmbox", 0444, NULL,
-			     &kmbox_registry_seq_ops))
+			     &kmbox_registry_seq_ops)) {
+		rhashtable_destroy(&kmbox_registry_names);
 		return -ENOMEM;
+	}
 	return 0;
 }
 
 /**
- * kmbox_registry_exit() - remove /proc/driver/kmbox
+ * kmbox_registry_exit() - remove /proc/driver/kmbox and the name table
+ *
+ * Every mailbox is gone: each file holds the module.
  */
 void kmbox_registry_exit(void)
 {
 	remove_proc_entry("driver/kmbox", NULL);
+	/* Mailboxes are freed after a grace period; wait for the last. */
+	rcu_barrier();
+	rhashtable_destroy(&kmbox_registry_names);
 }

@@ -5,12 +5,16 @@
 #ifndef _KMBOX_REGISTRY_H
 #define _KMBOX_REGISTRY_H
 
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
 
 struct kmbox_mailbox;
+struct vfsmount;
 
-extern struct mutex kmbox_registry_lock;
+extern spinlock_t kmbox_registry_lock;
 
+struct vfsmount *kmbox_registry_ns_get(void);
+void kmbox_registry_ns_put(struct vfsmount *ns);
 char *kmbox_registry_name_from_user(u64 uname);
 int kmbox_registry_add(struct kmbox_mailbox *mbox,
 		       struct kmbox_mailbox **existing);

@@ -15,7 +15,7 @@
  *	sleeper (RING_WAIT)		waker (userspace, then RING_WAKE)
  *	seen = bells[end]		store the index
  *	smp_mb()			full barrier
- *	read the index (== value?)	bells[end]++ under the mutex
+ *	read the index (== value?)	bells[end]++ under the lock
  *	sleep while bells == seen	wake the end's sleepers
  *
  * If the sleeper read the old count, the increment wakes it; if it read
@@ -30,11 +30,20 @@
 
 #include "mailbox.h"
 #include "ring.h"
+#include "waiter.h"
 
 static enum kmbox_ring_end kmbox_ring_other(enum kmbox_ring_end end)
 {
 	return end == KMBOX_END_PRODUCER ? KMBOX_END_CONSUMER :
 					   KMBOX_END_PRODUCER;
+}
+
+/* Every task of @end asleep in RING_WAIT, and pollers, look again. */
+static void kmbox_ring_wake_end(struct kmbox_mailbox *mbox,
+				enum kmbox_ring_end end)
+{
+	wake_up_interruptible_all(&mbox->ring.wait[end]);
+	kmbox_mailbox_wake_pollers(mbox, EPOLLPRI);
 }
 
 /**
@@ -63,7 +72,7 @@ int kmbox_ring_join(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 	struct kmbox_ring *ring = &mbox->ring;
 	int ret = 0;
 
-	mutex_lock(&mbox->lock);
+	spin_lock(&mbox->lock);
 	if (ring->ends[end]) {
 		ret = -EBUSY;
 	} else {
@@ -71,7 +80,7 @@ int kmbox_ring_join(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 		WRITE_ONCE(ring->had_end[end], true);
 		*seen = ring->bells[end];
 	}
-	mutex_unlock(&mbox->lock);
+	spin_unlock(&mbox->lock);
 	return ret;
 }
 
@@ -86,11 +95,11 @@ void kmbox_ring_leave(struct kmbox_mailbox *mbox, enum kmbox_ring_end end)
 {
 	enum kmbox_ring_end other = kmbox_ring_other(end);
 
-	mutex_lock(&mbox->lock);
+	spin_lock(&mbox->lock);
 	WRITE_ONCE(mbox->ring.ends[end], 0);
-	mutex_unlock(&mbox->lock);
+	spin_unlock(&mbox->lock);
 
-	kmbox_mailbox_wake_all(mbox, &mbox->ring.wait[other], EPOLLPRI);
+	kmbox_ring_wake_end(mbox, other);
 }
 
 /**
@@ -125,18 +134,43 @@ bool kmbox_ring_rung(const struct kmbox_mailbox *mbox,
 	return READ_ONCE(mbox->ring.bells[end]) != seen;
 }
 
-struct kmbox_ring_sleeper {
-	enum kmbox_ring_end end;
-	u64 seen;
-};
-
 static bool kmbox_ring_ready(const struct kmbox_mailbox *mbox,
-			     const void *arg)
+			     enum kmbox_ring_end end, u64 seen)
 {
-	const struct kmbox_ring_sleeper *s = arg;
+	return kmbox_ring_rung(mbox, end, seen) || kmbox_ring_hung(mbox, end);
+}
 
-	return kmbox_ring_rung(mbox, s->end, s->seen) ||
-	       kmbox_ring_hung(mbox, s->end);
+/*
+ * Sleep until @end's doorbell rings past @seen or the ring hangs up, with
+ * the kernel's own helpers: a waker changes the bell or the ends under
+ * the mailbox lock and then wakes the whole queue, and the helpers
+ * re-read the predicate after queueing themselves.
+ */
+static int kmbox_ring_sleep(struct kmbox_mailbox *mbox,
+			    enum kmbox_ring_end end, u64 seen,
+			    const struct kmbox_wait *wait)
+{
+	wait_queue_head_t *wq = &mbox->ring.wait[end];
+	ktime_t left;
+	int ret;
+
+	if (wait->nonblock)
+		return -EAGAIN;
+	if (!wait->timed)
+		return wait_event_interruptible(*wq, kmbox_ring_ready(mbox, end,
+								      seen));
+	/*
+	 * A relative timer from now never ends before the deadline.  One
+	 * already past must not reach the helper: a negative relative time
+	 * saturates to "never" in ktime_add_safe().
+	 */
+	left = ktime_sub(wait->deadline, ktime_get());
+	if (left <= 0)
+		return kmbox_ring_ready(mbox, end, seen) ? 0 : -ETIMEDOUT;
+	ret = wait_event_interruptible_hrtimeout(*wq,
+						 kmbox_ring_ready(mbox, end, seen),
+						 left);
+	return ret == -ETIME ? -ETIMEDOUT : ret;
 }
 
 /*
@@ -171,23 +205,21 @@ int kmbox_ring_wait(struct kmbox_mailbox *mbox, enum kmbox_ring_end end,
 		    u32 __user *uaddr, u32 value,
 		    const struct kmbox_wait *wait, u64 *seen)
 {
-	struct kmbox_ring_sleeper s = { .end = end };
+	u64 from = *seen;
 	int ret;
 
-	s.seen = *seen;
 	/* Pairs with the waker's barrier between its index and its ring. */
 	smp_mb();
 	ret = kmbox_ring_unmoved(uaddr, value);
 	if (ret <= 0)
 		goto out;
-	if (kmbox_ring_rung(mbox, end, s.seen)) {
+	if (kmbox_ring_rung(mbox, end, from)) {
 		ret = 0;
 		goto out;
 	}
 	if (!kmbox_ring_hung(mbox, end)) {
-		ret = kmbox_mailbox_sleep(mbox, &mbox->ring.wait[end],
-					  kmbox_ring_ready, &s, wait);
-		if (ret || kmbox_ring_rung(mbox, end, s.seen))
+		ret = kmbox_ring_sleep(mbox, end, from, wait);
+		if (ret || kmbox_ring_rung(mbox, end, from))
 			goto out;
 		/* Woken by a hangup: the other end may have written first. */
 		ret = kmbox_ring_unmoved(uaddr, value);
@@ -217,11 +249,11 @@ out:
  */
 void kmbox_ring_wake(struct kmbox_mailbox *mbox, enum kmbox_ring_end end)
 {
-	mutex_lock(&mbox->lock);
+	spin_lock(&mbox->lock);
 	WRITE_ONCE(mbox->ring.bells[end], mbox->ring.bells[end] + 1);
-	mutex_unlock(&mbox->lock);
+	spin_unlock(&mbox->lock);
 
-	kmbox_mailbox_wake_all(mbox, &mbox->ring.wait[end], EPOLLPRI);
+	kmbox_ring_wake_end(mbox, end);
 }
 
 /**
@@ -233,5 +265,5 @@ void kmbox_ring_wake_all(struct kmbox_mailbox *mbox)
 	int end;
 
 	for (end = 0; end < KMBOX_NR_ENDS; end++)
-		kmbox_mailbox_wake_all(mbox, &mbox->ring.wait[end], EPOLLPRI);
+		kmbox_ring_wake_end(mbox, end);
 }

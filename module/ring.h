@@ -27,7 +27,7 @@ enum kmbox_ring_end {
  * @bells: times the doorbell of each end was rung
  * @wait: tasks of each end asleep in KMBOX_IOC_RING_WAIT
  *
- * The mailbox mutex protects @ends, @had_end and @bells; the wait
+ * The mailbox lock protects @ends, @had_end and @bells; the wait
  * predicates read them with READ_ONCE.  The ring itself lives in the
  * shared region, which the kernel never reads.
  */

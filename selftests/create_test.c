@@ -677,33 +677,6 @@ TEST_F(mbox, name_ends_at_guard_page)
 	close(fd);
 }
 
-/* Names form one table for the whole system, not one per namespace. */
-TEST_F(mbox, name_table_is_global)
-{
-	int fd, ret, status;
-
-	fd = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
-	ASSERT_GE(fd, 0);
-	self->child = fork();
-	ASSERT_GE(self->child, 0);
-	if (self->child == 0) {
-		if (unshare(CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS))
-			_exit(errno == EPERM || errno == EINVAL ? 100 : 1);
-		ret = kmbox_test_open(self->name, 0);
-		if (ret < 0)
-			_exit(2);
-		close(ret);
-		_exit(0);
-	}
-	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
-	self->child = 0;
-	close(fd);
-	ASSERT_TRUE(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 100)
-		SKIP(return, "cannot make new namespaces");
-	EXPECT_EQ(0, WEXITSTATUS(status));
-}
-
 /*
  * RLIMIT_NOFILE exhausted: CREATE and OPEN fail with EMFILE and leave
  * nothing behind: no name, no extra role count, room for a new mailbox
