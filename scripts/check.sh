@@ -33,7 +33,7 @@ problem() {
 	failed=$((failed + 1))
 }
 
-scripts/setup.sh || die "setup failed"
+scripts/setup.sh --kernels "$KERNELS" || die "setup failed"
 if [ "$LINT" = 1 ]; then
 	scripts/lint.sh || problem "lint"
 fi
@@ -43,7 +43,7 @@ for k in $KERNELS; do
 	debug | kcsan) built_kernels="$built_kernels modules-$k" ;;
 	esac
 done
-make -s all $built_kernels >"$KMBOX_BUILD.make.log" 2>&1 || {
+make -s all selftests $built_kernels >"$KMBOX_BUILD.make.log" 2>&1 || {
 	cat "$KMBOX_BUILD.make.log" >&2
 	die "the build failed"
 }

@@ -7,6 +7,9 @@
 #   scripts/setup.sh stock    all but the built kernels (enough for make demo)
 #   scripts/setup.sh debug    all but the built kernels other than debug
 #                             (any list of variants: debug kcsan)
+#   scripts/setup.sh --kernels "stock debug"
+#                             all but the built kernels not in the list
+#                             (make check passes its KERNELS)
 #
 # Idempotent: each step checks first and costs a fraction of a second when
 # its result is already there.  A failure prints one line saying what
@@ -21,6 +24,7 @@ PACKAGES=(
 	linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	rt-tests libpopt-dev
+	python3-sphinx
 )
 MIN_FREE_MB_STOCK=2000
 # Free space wanted before building each test kernel.
@@ -107,6 +111,16 @@ extract_source() {
 case ${1:-all} in
 all) variants=$KBUILD_VARIANTS ;;
 stock) variants="" ;;
+--kernels)
+	# The kernels a run boots (make check's KERNELS): build those of
+	# them that are built here, nothing for stock.
+	variants=""
+	for k in ${2:-}; do
+		case " $KBUILD_VARIANTS " in
+		*" $k "*) variants="$variants $k" ;;
+		esac
+	done
+	;;
 *) variants="$*" ;;
 esac
 for v in $variants; do
