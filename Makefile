@@ -88,6 +88,17 @@ stress:
 demo:
 	scripts/demo.sh
 
+# Command-line variables (PROG, ARGS, CMD, TIMEOUT, KERNEL) reach the
+# scripts in their environment; PROG, ARGS and CMD as typed, a $ being
+# the guest shell's, not make's.
+$(foreach v,PROG ARGS CMD,$(eval run shell: override export $(v) := $$(value $(v))))
+
+run:
+	scripts/run.sh
+
+shell:
+	scripts/shell.sh
+
 bench:
 	scripts/bench.sh
 
@@ -123,5 +134,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup \
-	setup-all lint check stress demo bench htmldocs install uninstall modules_install \
+	setup-all lint check stress demo run shell bench htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean
