@@ -5,6 +5,7 @@
 #  - checkpatch.pl --strict (from the linux-source tree) on module/ and uapi/
 #  - the module built with W=1 and sparse (C=2): no warning at all
 #  - libkmbox and the selftests built with -Werror
+#  - the man pages against the code (scripts/check-man.sh)
 set -euo pipefail
 PROG=lint
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +49,9 @@ if ! make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$out/selftests" \
 	cat "$out/selftests.log" >&2
 	failed=1
 fi
+
+info "man pages against the code"
+scripts/check-man.sh || failed=1
 
 [ "$failed" -eq 0 ] || die "lint found problems (above)"
 info "clean"

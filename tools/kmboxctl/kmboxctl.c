@@ -29,7 +29,7 @@
 #include <kmbox.h>
 
 #ifndef KMBOXCTL_VERSION
-#define KMBOXCTL_VERSION "1.1.0"
+#define KMBOXCTL_VERSION "1.2.0"
 #endif
 
 /* Exit codes, as documented in kmboxctl(1). */
