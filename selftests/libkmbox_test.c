@@ -77,23 +77,37 @@ TEST_F(lib, features)
 }
 
 /*
- * In a mount namespace whose /dev has no kmbox node: -ENOENT, and the
- * caller's variable untouched.
+ * kmbox_features() and kmbox_version() both fail with @err, and the
+ * caller's variable stays untouched: 0, or which check failed.
  */
-static int features_without_device(void *arg)
+static int both_fail(int err)
 {
 	__u64 features = 42;
 
-	(void)arg;
+	if (LIBERR(kmbox_features(&features)) != err)
+		return 1;
+	if (LIBERR(kmbox_version()) != err)
+		return 2;
+	return features == 42 ? 0 : 3;
+}
+
+/* An empty /dev of this process's own (a mount namespace): 0 or -1. */
+static int private_dev(void)
+{
 	if (unshare(CLONE_NEWNS) ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	    mount("tmpfs", "/dev", "tmpfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
+/* No kmbox node: -ENOENT. */
+static int features_without_device(void *arg)
+{
+	(void)arg;
+	if (private_dev())
 		return 100;
-	if (LIBERR(kmbox_features(&features)) != -ENOENT)
-		return 1;
-	if (LIBERR(kmbox_version()) != -ENOENT)
-		return 2;
-	return features == 42 ? 0 : 3;
+	return both_fail(-ENOENT);
 }
 
 TEST_F(lib, features_enoent)
@@ -108,7 +122,6 @@ TEST_F(lib, features_enoent)
 static int features_without_permission(void *arg)
 {
 	unsigned int major, minor;
-	__u64 features = 42;
 	FILE *f;
 
 	(void)arg;
@@ -116,17 +129,11 @@ static int features_without_permission(void *arg)
 	if (!f || fscanf(f, "%u:%u", &major, &minor) != 2)
 		return 100;
 	fclose(f);
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("tmpfs", "/dev", "tmpfs", 0, NULL) ||
+	if (private_dev() ||
 	    mknod(KMBOX_DEVICE_PATH, S_IFCHR | 0600, makedev(major, minor)) ||
 	    setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
 		return 101;
-	if (LIBERR(kmbox_features(&features)) != -EACCES)
-		return 1;
-	if (LIBERR(kmbox_version()) != -EACCES)
-		return 2;
-	return features == 42 ? 0 : 3;
+	return both_fail(-EACCES);
 }
 
 TEST_F(lib, features_eacces)
