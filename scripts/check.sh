@@ -13,8 +13,8 @@
 # Also: TESTS="a_test b_test" runs only those (on every kernel),
 # KMBOX_STRESS_SECS=N makes the stress tests run N s per subtest (and
 # raises the runner's timeout to match), LINT=0 skips the lint step.
-# With the stock kernel and no TESTS, the tests of make run and make
-# shell (scripts/tool-tests.sh) run too.
+# With the stock kernel and no TESTS, the host-side tests of make run,
+# make shell and make install (scripts/tool-tests.sh) run too.
 # make stress (scripts/stress.sh) uses these.
 set -uo pipefail
 PROG=check
@@ -167,15 +167,15 @@ for k in $KERNELS; do
 	fi
 done
 
-# make run and make shell, driven from the host on the stock kernel.
+# make run, make shell (on the stock kernel) and make install, from the host.
 if [[ " $KERNELS " == *" stock "* ]] && [ -z "${TESTS:-}" ]; then
-	info "make run and make shell (scripts/tool-tests.sh)"
+	info "make run, make shell and make install (scripts/tool-tests.sh)"
 	scripts/tool-tests.sh | tee "$KMBOX_BUILD.tool-tests.out"
 	read -r p _ f _ < <(tail -n 1 "$KMBOX_BUILD.tool-tests.out")
 	passed=$((passed + ${p:-0}))
 	# No summary line at all counts as one failure.
 	if [ "${f:-1}" != 0 ]; then
-		problems+=("make run/make shell tests (scripts/tool-tests.sh)")
+		problems+=("host-side tests (scripts/tool-tests.sh)")
 		failed=$((failed + ${f:-1}))
 	fi
 	rm -f "$KMBOX_BUILD.tool-tests.out"

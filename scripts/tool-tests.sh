@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The tests of make run and make shell (scripts/tests/*_test.py), driven
-# from the host: each boots the stock kernel in QEMU through the make
-# target, as a user would (about a minute in all).  make check runs them
-# when its KERNELS include stock and no TESTS are named.
+# The tests of the tools a user runs on the host (scripts/tests/*_test.py),
+# through the make targets as a user types them: make run and make shell,
+# each boot of the stock kernel in QEMU (about 90 s in all), make install
+# and the examples' run path (a few seconds).  make check runs them when
+# its KERNELS include stock and no TESTS are named.
 #   scripts/tool-tests.sh [MODULE[.CLASS[.TEST]]]...
 # Ends with "N passed, N failed" and fails if any failed.
 set -uo pipefail
