@@ -103,11 +103,13 @@ bench:
 	scripts/bench.sh
 
 # Documentation/ as HTML in build/htmldocs, if Sphinx is installed
-# (Debian: python3-sphinx); warnings are errors.
+# (Debian: python3-sphinx, which make setup installs); warnings are
+# errors, and every page is read again (-E), so that the checks of
+# Documentation/sphinx/kmboxdoc.py see the sources as they are now.
 htmldocs:
 	@command -v sphinx-build >/dev/null || \
 		{ echo "make: sphinx-build not found (apt-get install python3-sphinx)" >&2; exit 1; }
-	sphinx-build -q -W -b html Documentation $(BUILD)/htmldocs
+	sphinx-build -q -E -W -b html Documentation $(BUILD)/htmldocs
 
 install:
 	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)

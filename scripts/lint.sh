@@ -6,6 +6,8 @@
 #  - the module built with W=1 and sparse (C=2): no warning at all
 #  - libkmbox and the selftests built with -Werror
 #  - the man pages against the code (scripts/check-man.sh)
+#  - the documentation built with Sphinx, warnings as errors: the
+#    library API from userlib/kmbox.h, references to the source checked
 set -euo pipefail
 PROG=lint
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +54,12 @@ fi
 
 info "man pages against the code"
 scripts/check-man.sh || failed=1
+
+info "make htmldocs (Sphinx, warnings are errors)"
+if ! make -s htmldocs >"$out/htmldocs.log" 2>&1; then
+	cat "$out/htmldocs.log" >&2
+	failed=1
+fi
 
 [ "$failed" -eq 0 ] || die "lint found problems (above)"
 info "clean"

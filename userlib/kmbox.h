@@ -20,10 +20,15 @@ extern "C" {
 /* Path of the kmbox control device. */
 #define KMBOX_DEVICE_PATH "/dev/kmbox"
 
-/*
- * The libkmbox release this header belongs to: a program may test
- * KMBOX_VERSION_ATLEAST(1, 2) before it uses a function that 1.2 added
- * (each function's man page says in which release, under VERSIONS).
+/**
+ * DOC: Release
+ *
+ * KMBOX_VERSION_MAJOR and KMBOX_VERSION_MINOR give the libkmbox release
+ * this header belongs to: a program may test KMBOX_VERSION_ATLEAST(1, 2)
+ * before it uses a function that 1.2 added (each function's man page
+ * says in which release, under VERSIONS).  Symbol versions (KMBOX_1.0,
+ * KMBOX_1.1, ...) only grow: a program built against an older release
+ * runs with a newer libkmbox.so.1.
  */
 #define KMBOX_VERSION_MAJOR	1
 #define KMBOX_VERSION_MINOR	2
