@@ -59,7 +59,9 @@ exit \$rc"
 }
 
 if [ "$tty" = 1 ]; then
-	read -r rows cols < <(stty size 2>/dev/null || echo "24 80")
+	read -r rows cols < <(stty size 2>/dev/null || true)
+	# A terminal that knows no size (0 0) gets the classic one.
+	[ "${rows:-0}" -gt 0 ] && [ "${cols:-0}" -gt 0 ] || { rows=24; cols=80; }
 	run_vm tty "$rows" "$cols"
 	exit
 fi
