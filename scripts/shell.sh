@@ -16,7 +16,7 @@
 # still running at the end are killed and kmbox is unloaded, which must
 # succeed, as in make check (scripts/vm-run.sh).  PROG adds your own
 # programs (a .c file is compiled first, as by make run).  TIMEOUT
-# powers the VM off after that many seconds (default: none on a
+# powers the VM off after that many seconds (default: a day on a
 # terminal, 600 without).  Logs in build/vm-shell/.
 set -euo pipefail
 progs=${PROG:-}
