@@ -2,9 +2,16 @@
 #
 # kmbox: mailbox IPC for Linux processes.
 #
-#   make            module (against KDIR), libkmbox and the selftests
-#   make check      lint, build, selftests in QEMU on the stock and debug kernels,
-#                   and the race tests on the KCSAN kernel
+#   make            module (against KDIR), libkmbox and kmboxctl: needs only
+#                   kernel headers and a compiler
+#   make selftests  the kselftests (needs the kernel source: make setup)
+#   make examples   the example programs of examples/
+#   make check      lint, build, selftests in QEMU on Debian's 6.1, 6.12 and
+#                   6.12-rt kernels and the debug kernel, and the race tests on
+#                   the KCSAN kernel (KERNELS= a subset; sets up what it needs)
+#   make run PROG=path [ARGS=...] [TIMEOUT=s]
+#                   run your program in QEMU with kmbox loaded (scripts/run.sh)
+#   make shell      a shell in QEMU with kmbox, kmboxctl and the examples
 #   make stress     the race, soak and fuzz tests for longer (STRESS_SECS, 60)
 #                   on the debug and KCSAN kernels
 #   make demo       boot the stock kernel in QEMU and show kmbox working
@@ -12,14 +19,21 @@
 #                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
 #   make lint       checkpatch --strict, W=1 and sparse (C=2)
 #   make htmldocs   Documentation/ as HTML with Sphinx, in build/htmldocs
-#   make setup      install and prepare what the above need (idempotent)
+#   make setup      packages, Debian's 6.1 kernel and its source: enough for
+#                   all of the above but the debug and KCSAN kernels (idempotent)
+#   make setup-all  the same, fetches Debian's 6.12 kernels and builds the
+#                   debug and KCSAN kernels (about 35 minutes; make check sets
+#                   up the ones it runs on its own)
 #   make install    libkmbox, headers, pkg-config file, man pages
 #   make modules_install
-#   make dkms-install  kmbox.ko through DKMS (dkms-remove; dkms-check tries it)
+#   make dkms-install  kmbox.ko through DKMS (dkms-remove; dkms-check
+#                   KERNEL=stock|6.12|6.12-rt tries it)
 #
-# KDIR defaults to the newest installed Debian 6.1 headers.
+# KDIR defaults to the newest installed Debian 6.1 headers (the kernel the
+# tests boot), else the running kernel's headers.
 
-KDIR        ?= $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
+KDIR        ?= $(or $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1),\
+		$(wildcard /lib/modules/$(shell uname -r)/build))
 KMBOX_CACHE ?= $(or $(HOME),/root)/.cache/kmbox
 KSRC        := $(KMBOX_CACHE)/linux-source-6.1
 KSFT_DIR    := $(KSRC)/tools/testing/selftests
@@ -31,7 +45,7 @@ export KMBOX_CACHE
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/kmbox.h
 
-all: modules userlib kmboxctl selftests
+all: modules userlib kmboxctl
 
 modules:
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
@@ -60,6 +74,9 @@ examples: userlib
 	$(MAKE) -C examples
 
 setup:
+	scripts/setup.sh stock
+
+setup-all:
 	scripts/setup.sh
 
 lint:
@@ -74,15 +91,28 @@ stress:
 demo:
 	scripts/demo.sh
 
+# Command-line variables (PROG, ARGS, CMD, TIMEOUT, KERNEL) reach the
+# scripts in their environment; PROG, ARGS and CMD as typed, a $ being
+# the guest shell's, not make's.
+$(foreach v,PROG ARGS CMD,$(eval run shell: override export $(v) := $$(value $(v))))
+
+run:
+	scripts/run.sh
+
+shell:
+	scripts/shell.sh
+
 bench:
 	scripts/bench.sh
 
 # Documentation/ as HTML in build/htmldocs, if Sphinx is installed
-# (Debian: python3-sphinx); warnings are errors.
+# (Debian: python3-sphinx, which make setup installs); warnings are
+# errors, and every page is read again (-E), so that the checks of
+# Documentation/sphinx/kmboxdoc.py see the sources as they are now.
 htmldocs:
 	@command -v sphinx-build >/dev/null || \
 		{ echo "make: sphinx-build not found (apt-get install python3-sphinx)" >&2; exit 1; }
-	sphinx-build -q -W -b html Documentation $(BUILD)/htmldocs
+	sphinx-build -q -E -W -b html Documentation $(BUILD)/htmldocs
 
 install:
 	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -109,6 +139,6 @@ clean:
 	-$(MAKE) -C examples clean
 	rm -rf $(BUILD)
 
-.PHONY: all modules $(TEST_KERNELS:%=modules-%) userlib kmboxctl selftests examples setup lint \
-	check stress demo bench htmldocs install uninstall modules_install \
+.PHONY: all modules $(TEST_KERNELS:%=modules-%) userlib kmboxctl selftests examples setup \
+	setup-all lint check stress demo run shell bench htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean

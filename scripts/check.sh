@@ -15,6 +15,8 @@
 # Also: TESTS="a_test b_test" runs only those (on every kernel),
 # KMBOX_STRESS_SECS=N makes the stress tests run N s per subtest (and
 # raises the runner's timeout to match), LINT=0 skips the lint step.
+# With the stock kernel and no TESTS, the host-side tests of make run,
+# make shell and make install (scripts/tool-tests.sh) run too.
 # make stress (scripts/stress.sh) uses these.
 set -uo pipefail
 PROG=check
@@ -51,7 +53,7 @@ other_modules=""
 for k in $KERNELS; do
 	[ "$k" = stock ] || other_modules="$other_modules modules-$k"
 done
-make -s all $other_modules >"$KMBOX_BUILD.make.log" 2>&1 || {
+make -s all selftests $other_modules >"$KMBOX_BUILD.make.log" 2>&1 || {
 	cat "$KMBOX_BUILD.make.log" >&2
 	die "the build failed"
 }
@@ -173,6 +175,21 @@ for k in $KERNELS; do
 		problem "$k kernel run (vm-run exit $vm_rc, see above)"
 	fi
 done
+
+# make run, make shell (on the stock kernel) and make install, from the host.
+if [[ " $KERNELS " == *" stock "* ]] && [ -z "${TESTS:-}" ]; then
+	info "make run, make shell and make install (scripts/tool-tests.sh)"
+	scripts/tool-tests.sh | tee "$KMBOX_BUILD.tool-tests.out"
+	read -r p _ f _ < <(tail -n 1 "$KMBOX_BUILD.tool-tests.out")
+	passed=$((passed + ${p:-0}))
+	# No summary line at all counts as one failure.
+	if [ "${f:-1}" != 0 ]; then
+		problems+=("host-side tests (scripts/tool-tests.sh)")
+		failed=$((failed + ${f:-1}))
+	fi
+	rm -f "$KMBOX_BUILD.tool-tests.out"
+	summary+=("host: ${p:-0} passed, ${f:-1} failed")
+fi
 
 for line in "${summary[@]}"; do
 	info "$line"

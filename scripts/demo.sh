@@ -6,7 +6,7 @@
 # asked through libkmbox by examples/version, and examples/pingpong: two
 # processes exchanging messages through named mailboxes with blocking
 # receives; then the other examples, one classic IPC pattern each (pipe,
-# workers, reqreply, shmsync, notify).
+# workers, reqreply, shmsync, notify, backpressure, direct).
 set -euo pipefail
 PROG=demo
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +27,9 @@ VM_OUT=$KMBOX_BUILD/vm-demo exec scripts/vm-run.sh -k stock \
 	-a "examples/workers:/vm/bin/workers" \
 	-a "examples/reqreply:/vm/bin/reqreply" \
 	-a "examples/shmsync:/vm/bin/shmsync" \
-	-a "examples/notify:/vm/bin/notify" -- '
+	-a "examples/notify:/vm/bin/notify" \
+	-a "examples/backpressure:/vm/bin/backpressure" \
+	-a "examples/direct:/vm/bin/direct" -- '
 set -e
 show() { echo "\$ $*"; "$@"; echo; }
 show ls -l /dev/kmbox
@@ -41,4 +43,6 @@ show workers
 show reqreply
 show shmsync
 show notify
+show backpressure
+show direct
 '

@@ -6,6 +6,9 @@
 #  - the module built with W=1 and sparse (C=2) against the stock 6.1
 #    headers and Debian's 6.12 and 6.12-rt headers: no warning at all
 #  - libkmbox and the selftests built with -Werror
+#  - the man pages against the code (scripts/check-man.sh)
+#  - the documentation built with Sphinx, warnings as errors: the
+#    library API from userlib/kmbox.h, references to the source checked
 set -euo pipefail
 PROG=lint
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +74,15 @@ mkdir -p "$out/selftests"
 if ! make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$out/selftests" \
 	KMBOX_LIBDIR="$out/userlib" USERCFLAGS=-Werror >"$out/selftests.log" 2>&1; then
 	cat "$out/selftests.log" >&2
+	failed=1
+fi
+
+info "man pages against the code"
+scripts/check-man.sh || failed=1
+
+info "make htmldocs (Sphinx, warnings are errors)"
+if ! make -s htmldocs >"$out/htmldocs.log" 2>&1; then
+	cat "$out/htmldocs.log" >&2
 	failed=1
 fi
 

@@ -24,6 +24,7 @@ PACKAGES=(
 	linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	rt-tests libpopt-dev
+	python3-sphinx
 )
 MIN_FREE_MB_STOCK=2000
 # Free space wanted before building each test kernel.

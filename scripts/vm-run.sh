@@ -4,12 +4,15 @@
 # Boot a kernel in QEMU with a busybox initramfs holding kmbox.ko, run a
 # shell command inside, and exit with that command's status.
 #
-#   scripts/vm-run.sh [-k KERNEL] [-a SRC:DEST]... [--] COMMAND...
+#   scripts/vm-run.sh [-k KERNEL] [-a SRC:DEST]... [-i] [--] COMMAND...
 #
 #   -k KERNEL   stock (Debian's 6.1, default), 6.12 or 6.12-rt (Debian's
 #               6.12 LTS, stock and PREEMPT_RT), debug (KASAN, lockdep,
 #               ...) or kcsan (KCSAN, lockdep): see scripts/build-kernel.sh
 #   -a SRC:DEST copy file or folder SRC into the guest at DEST (repeatable)
+#   -i          the guest's console reads this script's standard input
+#               (else /dev/null): keys, Ctrl-C included, go to the guest;
+#               used by make shell (scripts/shell.sh)
 #
 # Environment: KERNEL, VM_ACCEL (tcg; kvm only on explicit request),
 # VM_SMP (2), VM_MEM (MiB), VM_TIMEOUT (seconds, 1200), VM_OUT (folder for
@@ -27,11 +30,13 @@ PROG=vm-run
 
 KERNEL=${KERNEL:-stock}
 ADDS=()
-while getopts "k:a:h" opt; do
+INPUT=0
+while getopts "k:a:ih" opt; do
 	case $opt in
 	k) KERNEL=$OPTARG ;;
 	a) ADDS+=("$OPTARG") ;;
-	*) sed -n '3,20p' "$0"; exit 2 ;;
+	i) INPUT=1 ;;
+	*) sed -n '3,28p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -119,13 +124,23 @@ kcsan)
 	;;
 esac
 APPEND="$APPEND ${VM_APPEND:-}"
+CONSOLE=(-serial stdio)
+INPUT_FROM=/dev/null
+TIMEOUT_OPTS=()
+if [ "$INPUT" = 1 ]; then
+	# Ctrl-C is the guest's (signal=off); timeout leaves QEMU in the
+	# terminal's foreground process group, so that it may read it.
+	CONSOLE=(-chardev stdio,id=console,signal=off -serial chardev:console)
+	INPUT_FROM=/dev/stdin
+	TIMEOUT_OPTS=(--foreground)
+fi
 info "booting $KERNEL kernel ($(basename "$VMLINUZ"), $VM_ACCEL, $VM_SMP vCPUs, ${VM_MEM} MiB, timeout ${VM_TIMEOUT} s)"
 set +e
-timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+timeout "${TIMEOUT_OPTS[@]}" --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	"${ACCEL[@]}" -smp "$VM_SMP" -m "$VM_MEM" -nodefaults -no-reboot \
-	-display none -serial stdio -serial "file:$VM_OUT/report.txt" \
+	-display none "${CONSOLE[@]}" -serial "file:$VM_OUT/report.txt" \
 	-kernel "$VMLINUZ" -initrd "$VM_OUT/initramfs.gz" \
-	-append "$APPEND" </dev/null | tee "$VM_OUT/console.log"
+	-append "$APPEND" <"$INPUT_FROM" | tee "$VM_OUT/console.log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 

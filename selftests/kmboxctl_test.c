@@ -9,7 +9,9 @@
  */
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #include "kselftest_harness.h"
 #include "kmbox_test.h"
@@ -34,6 +36,8 @@ struct ctl_run {
 };
 
 FIXTURE(ctl) {
+	bool hide_dev;		/* run the tool where /dev and /proc/driver
+			 * have no kmbox */
 	char ctl[PATH_MAX];
 	char name[64];
 	char name2[96];		/* another name a test makes, or "" */
@@ -92,6 +96,12 @@ static pid_t spawn(FIXTURE_DATA(ctl) *self, const char *const *args, int in,
 		return pid;
 	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
 	    (err >= 0 && dup2(err, 2) < 0))
+		_exit(126);
+	if (self->hide_dev &&
+	    (unshare(CLONE_NEWNS) ||
+	     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	     mount("tmpfs", "/dev", "tmpfs", 0, NULL) ||
+	     mount("tmpfs", "/proc/driver", "tmpfs", 0, NULL)))
 		_exit(126);
 	if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
 		    setresuid(uid, uid, uid)))
@@ -531,6 +541,89 @@ TEST_F(ctl, create_and_ls)
 		TH_LOG("ls --names:\n%s", self->r.out);
 	}
 	EXPECT_TRUE(strstr(self->r.out, "MODE") == NULL);
+}
+
+/*
+ * ls --null: the names as they are, each ended by a NUL, for xargs -0;
+ * anonymous mailboxes left out, but not one named "-".
+ */
+TEST_F(ctl, ls_null)
+{
+	char names[4][96];
+	int fds[4], anon, i;
+	const char *p, *end;
+	bool seen[4] = { false };
+
+	snprintf(names[0], sizeof(names[0]), "%s a b", self->name);
+	snprintf(names[1], sizeof(names[1]), "%s\nline\ttab", self->name);
+	snprintf(names[2], sizeof(names[2]), "%s\\040 not an escape",
+		 self->name);
+	snprintf(names[3], sizeof(names[3]), "-");
+	anon = kmbox_test_create(NULL, NULL, KMBOX_CLOEXEC);
+	ASSERT_GE(anon, 0);
+	for (i = 0; i < 4; i++) {
+		fds[i] = kmbox_test_create(names[i], NULL,
+					   KMBOX_EXCL | KMBOX_CLOEXEC);
+		ASSERT_GE(fds[i], 0) {
+			TH_LOG("create \"%s\": %s", names[i], strerror(-fds[i]));
+		}
+	}
+	ASSERT_EQ(0, CTL("ls", "--null"));
+	EXPECT_STREQ("", self->r.err);
+	EXPECT_EQ(0, self->r.out_len ? self->r.out[self->r.out_len - 1] : 0);
+	for (p = self->r.out; p < self->r.out + self->r.out_len; p = end + 1) {
+		end = p + strlen(p);
+		for (i = 0; i < 4; i++)
+			if (!strcmp(p, names[i]))
+				seen[i] = true;
+	}
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(seen[i]) {
+			TH_LOG("ls --null left out \"%s\"", names[i]);
+		}
+	/* Exactly one "-": the named one, not the anonymous mailbox. */
+	for (i = 0, p = self->r.out; p < self->r.out + self->r.out_len;
+	     p += strlen(p) + 1)
+		i += !strcmp(p, "-");
+	EXPECT_EQ(1, i);
+	ASSERT_EQ(0, CTL("ls", "-0"));
+	close(fds[3]);
+	ASSERT_EQ(0, CTL("ls", "--null"));
+	for (p = self->r.out; p < self->r.out + self->r.out_len;
+	     p += strlen(p) + 1)
+		EXPECT_STRNE("-", p);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	close(anon);
+}
+
+/*
+ * Without /dev/kmbox, each command says the module is not loaded, not
+ * only "No such file or directory".
+ */
+TEST_F_TIMEOUT(ctl, module_not_loaded, SLOW)
+{
+	static const char *const hint = "the kmbox module is not loaded";
+	char *const cmds[][4] = {
+		{ "create", self->name }, { "send", self->name, "x" },
+		{ "recv", self->name }, { "stat", self->name },
+		{ "rm", self->name }, { "ls" },
+	};
+	size_t i;
+
+	self->hide_dev = true;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(1, run_as(self, 0, NULL, (const char *const *)cmds[i]));
+		EXPECT_TRUE(strstr(self->r.err, hint) != NULL) {
+			TH_LOG("kmboxctl %s: %s", cmds[i][0], self->r.err);
+		}
+	}
+	EXPECT_EQ(0, CTL("--version"));
+	EXPECT_TRUE(strstr(self->r.out, hint) != NULL);
+	/* With the module there, a missing mailbox is only that. */
+	self->hide_dev = false;
+	EXPECT_EQ(1, CTL("stat", self->name));
+	EXPECT_TRUE(strstr(self->r.err, hint) == NULL);
 }
 
 /* Sizes take k, M and G suffixes (powers of 1024). */

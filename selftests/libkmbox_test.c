@@ -6,9 +6,13 @@
  * that is expected to fail (LIBERR), so only the return value can pass
  * the check.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -57,6 +61,99 @@ FIXTURE_TEARDOWN(lib)
 TEST_F(lib, version)
 {
 	ASSERT_EQ(KMBOX_ABI_VERSION, kmbox_version());
+}
+
+/* The module's feature bits, as the raw ioctl reports them. */
+TEST_F(lib, features)
+{
+	struct kmbox_version ver = { 0 };
+	__u64 features = 0;
+
+	ASSERT_EQ(0, kmbox_test_dev_ioctl(KMBOX_IOC_VERSION, &ver));
+	errno = EDOM;
+	ASSERT_EQ(0, kmbox_features(&features));
+	EXPECT_EQ(ver.features, features);
+	EXPECT_NE(0, features & KMBOX_FEATURE_MAILBOX);
+}
+
+/*
+ * kmbox_features() and kmbox_version() both fail with @err, and the
+ * caller's variable stays untouched: 0, or which check failed.
+ */
+static int both_fail(int err)
+{
+	__u64 features = 42;
+
+	if (LIBERR(kmbox_features(&features)) != err)
+		return 1;
+	if (LIBERR(kmbox_version()) != err)
+		return 2;
+	return features == 42 ? 0 : 3;
+}
+
+/* An empty /dev of this process's own (a mount namespace): 0 or -1. */
+static int private_dev(void)
+{
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tmpfs", "/dev", "tmpfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
+/* No kmbox node: -ENOENT. */
+static int features_without_device(void *arg)
+{
+	(void)arg;
+	if (private_dev())
+		return 100;
+	return both_fail(-ENOENT);
+}
+
+TEST_F(lib, features_enoent)
+{
+	ASSERT_EQ(0, in_child(features_without_device, NULL));
+}
+
+/*
+ * A kmbox node of mode 0600 owned by root, in a /dev of a mount
+ * namespace, opened by nobody: -EACCES.
+ */
+static int features_without_permission(void *arg)
+{
+	unsigned int major, minor;
+	FILE *f;
+
+	(void)arg;
+	f = fopen("/sys/class/misc/kmbox/dev", "re");
+	if (!f || fscanf(f, "%u:%u", &major, &minor) != 2)
+		return 100;
+	fclose(f);
+	if (private_dev() ||
+	    mknod(KMBOX_DEVICE_PATH, S_IFCHR | 0600, makedev(major, minor)) ||
+	    setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return 101;
+	return both_fail(-EACCES);
+}
+
+TEST_F(lib, features_eacces)
+{
+	ASSERT_EQ(0, in_child(features_without_permission, NULL));
+}
+
+/* The header's release macros, and the comparison a program makes. */
+TEST_F(lib, version_macros)
+{
+	EXPECT_EQ(1, KMBOX_VERSION_MAJOR);
+	EXPECT_LE(2, KMBOX_VERSION_MINOR);
+	EXPECT_TRUE(KMBOX_VERSION_ATLEAST(1, 0));
+	EXPECT_TRUE(KMBOX_VERSION_ATLEAST(1, 2));
+	EXPECT_TRUE(KMBOX_VERSION_ATLEAST(KMBOX_VERSION_MAJOR,
+					  KMBOX_VERSION_MINOR));
+	EXPECT_FALSE(KMBOX_VERSION_ATLEAST(KMBOX_VERSION_MAJOR,
+					   KMBOX_VERSION_MINOR + 1));
+	EXPECT_FALSE(KMBOX_VERSION_ATLEAST(KMBOX_VERSION_MAJOR + 1, 0));
+	EXPECT_TRUE(KMBOX_VERSION_ATLEAST(0, 99));
 }
 
 TEST_F(lib, create)

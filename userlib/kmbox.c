@@ -40,6 +40,18 @@ int kmbox_version(void)
 	return (int)ver.abi_version;
 }
 
+int kmbox_features(__u64 *features)
+{
+	struct kmbox_version ver = { 0 };
+	int ret;
+
+	ret = kmbox__dev_ioctl(KMBOX_IOC_VERSION, &ver);
+	if (ret < 0)
+		return ret;
+	*features = ver.features;
+	return 0;
+}
+
 int kmbox_create(const char *name, const struct kmbox_attr *attr,
 		 unsigned int flags)
 {

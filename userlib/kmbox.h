@@ -21,12 +21,43 @@ extern "C" {
 #define KMBOX_DEVICE_PATH "/dev/kmbox"
 
 /**
+ * DOC: Release
+ *
+ * KMBOX_VERSION_MAJOR and KMBOX_VERSION_MINOR give the libkmbox release
+ * this header belongs to: a program may test KMBOX_VERSION_ATLEAST(1, 2)
+ * before it uses a function that 1.2 added (each function's man page
+ * says in which release, under VERSIONS).  Symbol versions (KMBOX_1.0,
+ * KMBOX_1.1, ...) only grow: a program built against an older release
+ * runs with a newer libkmbox.so.1.
+ */
+#define KMBOX_VERSION_MAJOR	1
+#define KMBOX_VERSION_MINOR	2
+#define KMBOX_VERSION_ATLEAST(major, minor)				\
+	(KMBOX_VERSION_MAJOR > (major) ||				\
+	 (KMBOX_VERSION_MAJOR == (major) && KMBOX_VERSION_MINOR >= (minor)))
+
+/**
  * kmbox_version() - ABI version of the loaded kmbox module
  *
  * Return: KMBOX_ABI_VERSION of the running module (a positive number), or
  * -errno: -ENOENT if /dev/kmbox does not exist (module not loaded).
  */
 int kmbox_version(void);
+
+/**
+ * kmbox_features() - what the loaded kmbox module supports
+ * @features: gets the KMBOX_FEATURE_* bits of the running module
+ *
+ * Asks the module (KMBOX_IOC_VERSION), so that a program can tell
+ * before it relies on a feature, such as KMBOX_FEATURE_RING for
+ * kmbox_ring_attach(), whether the module it runs with has it.  Since
+ * libkmbox 1.2.
+ *
+ * Return: 0, or -errno: -ENOENT if /dev/kmbox does not exist (module not
+ * loaded), -EACCES if the caller may not open it; *@features is only
+ * written on success.
+ */
+int kmbox_features(__u64 *features);
 
 /**
  * kmbox_create() - make a mailbox, or open an existing named one

@@ -29,7 +29,7 @@
 #include <kmbox.h>
 
 #ifndef KMBOXCTL_VERSION
-#define KMBOXCTL_VERSION "1.1.0"
+#define KMBOXCTL_VERSION "1.2.0"
 #endif
 
 /* Exit codes, as documented in kmboxctl(1). */
@@ -68,10 +68,23 @@ static void __printf(1, 2) msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * What to add to an ENOENT: whether it is the module that is missing,
+ * not the mailbox.
+ */
+static const char *enoent_hint(int err)
+{
+	if (err != ENOENT || !access(KMBOX_DEVICE_PATH, F_OK))
+		return "";
+	return " (no " KMBOX_DEVICE_PATH ": the kmbox module is not loaded;"
+	       " 'modprobe kmbox' or 'insmod kmbox.ko' as root)";
+}
+
 /* An error of the system or kmbox about mailbox @name: EXIT_FAIL. */
 static int fail(const char *name, const char *what, int err)
 {
-	msg("mailbox \"%s\": %s: %s", name, what, strerror(err));
+	msg("mailbox \"%s\": %s: %s%s", name, what, strerror(err),
+	    enoent_hint(err));
 	return EXIT_FAIL;
 }
 
@@ -320,22 +333,60 @@ static int parse_proc_line(char *line, struct proc_entry *e)
 	return 0;
 }
 
-static int print_table(bool names_only)
+/*
+ * A name as the module escaped it (" \t\n\\" as \ooo) back into its
+ * bytes, in place.
+ */
+static void unescape_name(char *name)
 {
+	char *in = name, *out = name;
+
+	while (*in) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' &&
+		    in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
+		    in[3] <= '7') {
+			*out++ = (in[1] - '0') << 6 | (in[2] - '0') << 3 |
+				 (in[3] - '0');
+			in += 4;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = 0;
+}
+
+/* What ls prints: the table, or the names one a line or NUL-terminated. */
+enum listing { LIST_TABLE, LIST_NAMES, LIST_NAMES_NUL };
+
+/*
+ * The list shows an anonymous mailbox as "-", and a mailbox named "-"
+ * too: the id of the one named "-", 0 if there is none (or it cannot
+ * be opened, and then it is not listed by name).
+ */
+static unsigned long long dash_id(void)
+{
+	struct kmbox_stat st;
+
+	return stat_by_name("-", &st) ? 0 : st.id;
+}
+
+static int print_table(enum listing how)
+{
+	unsigned long long dash = 0;
+	bool first = true, dash_known = false;
 	struct proc_entry e;
 	char *line = NULL;
 	size_t size = 0;
 	int ret = EXIT_OK;
-	bool first = true;
 	FILE *f;
 
 	f = fopen(PROC_LIST, "re");
 	if (!f) {
 		msg("%s: %s%s", PROC_LIST, strerror(errno),
-		    errno == ENOENT ? " (is the kmbox module loaded?)" : "");
+		    enoent_hint(errno));
 		return EXIT_FAIL;
 	}
-	if (!names_only)
+	if (how == LIST_TABLE)
 		printf("%8s %6s %6s %4s %8s %10s %8s %10s %5s %5s  %s\n",
 		       "ID", "UID", "GID", "MODE", "MSGS", "BYTES", "MAX_MSGS",
 		       "MAX_BYTES", "SEND", "RECV", "NAME");
@@ -349,14 +400,28 @@ static int print_table(bool names_only)
 			ret = EXIT_FAIL;
 			continue;
 		}
-		if (names_only) {
-			if (strcmp(e.name, "-"))
-				printf("%s\n", e.name);
+		if (how == LIST_TABLE) {
+			printf("%8llu %6u %6u %04o %8llu %10llu %8llu %10llu %5u %5u  %s\n",
+			       e.id, e.uid, e.gid, e.mode, e.msgs, e.bytes,
+			       e.max_msgs, e.max_bytes, e.senders, e.receivers,
+			       e.name);
 			continue;
 		}
-		printf("%8llu %6u %6u %04o %8llu %10llu %8llu %10llu %5u %5u  %s\n",
-		       e.id, e.uid, e.gid, e.mode, e.msgs, e.bytes, e.max_msgs,
-		       e.max_bytes, e.senders, e.receivers, e.name);
+		if (!strcmp(e.name, "-")) {
+			if (!dash_known) {
+				dash = dash_id();
+				dash_known = true;
+			}
+			if (e.id != dash)
+				continue;	/* anonymous */
+		}
+		if (how == LIST_NAMES) {
+			printf("%s\n", e.name);
+			continue;
+		}
+		unescape_name((char *)e.name);
+		fputs(e.name, stdout);
+		putchar(0);
 	}
 	if (ferror(f)) {
 		msg("%s: %s", PROC_LIST, strerror(errno));
@@ -364,6 +429,10 @@ static int print_table(bool names_only)
 	}
 	free(line);
 	fclose(f);
+	if (fflush(stdout)) {
+		msg("standard output: %s", strerror(errno));
+		ret = EXIT_FAIL;
+	}
 	return ret;
 }
 
@@ -376,16 +445,21 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "names", no_argument, NULL, 'n' },
+		{ "null", no_argument, NULL, '0' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	bool names = false;
+	enum listing how = LIST_TABLE;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n0h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			names = true;
+			if (how == LIST_TABLE)
+				how = LIST_NAMES;
+			break;
+		case '0':
+			how = LIST_NAMES_NUL;
 			break;
 		case 'h':
 			return print_help(cmd);
@@ -395,7 +469,7 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage("unexpected argument '%s'", argv[optind]);
-	return print_table(names);
+	return print_table(how);
 }
 
 /* create: the mailbox, and a process that keeps it. */
@@ -1182,7 +1256,7 @@ static int cmd_watch(const struct command *cmd, int argc, char **argv)
 				putchar('\n');
 			printf("kmboxctl watch --all: %.1f s\n",
 			       (now_ns() - start) / 1e9);
-			ret = print_table(false);
+			ret = print_table(LIST_TABLE);
 			fflush(stdout);
 			if (ret)
 				return ret;
@@ -1218,10 +1292,12 @@ static int cmd_watch(const struct command *cmd, int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{ "ls", cmd_ls, "[--names]",
+	{ "ls", cmd_ls, "[--names|--null]",
 	  "List every mailbox (from " PROC_LIST ").",
 	  "  -n, --names             only the names, one a line (anonymous\n"
-	  "                          mailboxes left out)\n" },
+	  "                          mailboxes left out), escaped as in the table\n"
+	  "  -0, --null              only the names, as they are, each ended by a\n"
+	  "                          NUL byte: for xargs -0 (as find -print0)\n" },
 	{ "create", cmd_create, "NAME [OPTION]...",
 	  "Make mailbox NAME and keep it until 'kmboxctl rm NAME'.",
 	  "      --max-msgs N        capacity in messages\n"
@@ -1289,7 +1365,7 @@ static int main_version(void)
 	if (v >= 0)
 		printf("module ABI %d)\n", v);
 	else
-		printf("module: %s)\n", strerror(-v));
+		printf("module: %s%s)\n", strerror(-v), enoent_hint(-v));
 	return EXIT_OK;
 }
 
