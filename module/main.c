@@ -23,6 +23,7 @@
 #include "limits.h"
 #include "mailbox.h"
 #include "mailbox_file.h"
+#include "region.h"
 #include "registry.h"
 #include "uarg.h"
 
@@ -204,6 +205,9 @@ static int __init kmbox_init(void)
 {
 	int ret;
 
+	ret = kmbox_region_init_fops();
+	if (ret)
+		return ret;
 	ret = kmbox_registry_init();
 	if (ret)
 		return ret;

@@ -15,6 +15,17 @@
  * after close(), and the module too, since the file's last fput() is
  * deferred until after the close() hook has returned.  The region counts
  * its mappings.
+ *
+ * The shmem file must never be mapped but through a mailbox file, or a
+ * mapping would hold neither the mailbox nor its charge, and be missing
+ * from the count.  remap_file_pages() rebuilds a VMA by mapping its
+ * vm_file again, and vm_file is the shmem file.  So the shmem file of a
+ * region gets file operations of kmbox's own, shmem's in all but
+ * mmap(), which fails with EINVAL: such a remap fails, the range it
+ * replaced being unmapped, as for any failed MAP_FIXED.  kmbox maps
+ * regions with shmem's own mmap().  The shmem file gets shmem's
+ * operations back before its last fput(), which may run after the
+ * module is gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +38,36 @@
 #include "mailbox.h"
 #include "mailbox_file.h"
 #include "region.h"
+
+/* shmem's file operations, and those kmbox gives the files of regions. */
+static const struct file_operations *kmbox_shmem_fops;
+static struct file_operations kmbox_region_fops;
+
+/* mmap() of a region's shmem file other than through a mailbox file. */
+static int kmbox_region_refuse_mmap(struct file *file,
+				    struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+/**
+ * kmbox_region_init_fops() - learn shmem's file operations
+ *
+ * Return: 0, or the error of making a shmem file.
+ */
+int kmbox_region_init_fops(void)
+{
+	struct file *probe = shmem_file_setup("kmbox-probe", 0, 0);
+
+	if (IS_ERR(probe))
+		return PTR_ERR(probe);
+	kmbox_shmem_fops = probe->f_op;
+	kmbox_region_fops = *probe->f_op;
+	kmbox_region_fops.owner = NULL;
+	kmbox_region_fops.mmap = kmbox_region_refuse_mmap;
+	fput(probe);
+	return 0;
+}
 
 /*
  * Allocate every page now, in the creator's context, so that they are
@@ -78,6 +119,8 @@ int kmbox_region_init(struct kmbox_region *region, u64 size)
 	err = kmbox_region_populate(shmem, size);
 	if (err)
 		goto err_put_shmem;
+	/* No one else has the file yet. */
+	shmem->f_op = &kmbox_region_fops;
 	region->shmem = shmem;
 	region->size = size;
 	return 0;
@@ -100,8 +143,11 @@ err_out:
 void kmbox_region_destroy(struct kmbox_region *region)
 {
 	WARN_ON_ONCE(atomic_read(&region->mappings));
-	if (region->shmem)
-		fput(region->shmem);
+	if (!region->shmem)
+		return;
+	/* The last reference, with no mapping left: no one looks at f_op. */
+	region->shmem->f_op = kmbox_shmem_fops;
+	fput(region->shmem);
 }
 
 /* The region of the mailbox file that a VMA holds. */
@@ -158,7 +204,7 @@ int kmbox_region_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	vma_set_file(vma, region->shmem);
-	err = call_mmap(region->shmem, vma);
+	err = kmbox_shmem_fops->mmap(region->shmem, vma);
 	if (err)
 		return err;
 	WRITE_ONCE(region->shmem_ops, vma->vm_ops);

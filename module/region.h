@@ -31,6 +31,7 @@ struct kmbox_region {
 	const struct vm_operations_struct *shmem_ops;
 };
 
+int kmbox_region_init_fops(void);
 int kmbox_region_init(struct kmbox_region *region, u64 size);
 void kmbox_region_destroy(struct kmbox_region *region);
 int kmbox_region_mmap(struct file *file, struct vm_area_struct *vma);

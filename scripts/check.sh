@@ -26,7 +26,7 @@ cd "$KMBOX_TOP"
 KERNELS=${KERNELS:-$ALL_KERNELS}
 KMBOX_M32=${KMBOX_M32:-1}
 LINT=${LINT:-1}
-KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test}
+KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test wakeup_test stall_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test}
 passed=0
 failed=0
 skipped=0

@@ -193,8 +193,9 @@ struct kmbox_msgv {
 /**
  * struct kmbox_stat - answer of KMBOX_IOC_STAT
  * @id: number of the mailbox, unique while the module is loaded
- * @msgs: messages queued
- * @bytes: bytes queued
+ * @msgs: messages held: queued, or taken by a receive that is still
+ *	copying them out
+ * @bytes: bytes held
  * @max_msgs: capacity in messages
  * @max_msg_size: largest message
  * @max_bytes: capacity in bytes
@@ -204,7 +205,7 @@ struct kmbox_msgv {
  * @blocked_receivers: tasks sleeping in receive
  * @sent: messages sent since creation
  * @received: messages received (not peeked) since creation
- * @high_water: most messages ever queued at once
+ * @high_water: most messages ever held at once
  * @uid: owner, in the caller's user namespace
  * @gid: owner's group, in the caller's user namespace
  * @mode: permission bits
