@@ -7,19 +7,32 @@
  * Root may change them at run time through /sys/module/kmbox/parameters;
  * they are read once per use with READ_ONCE.
  *
- * A mailbox charges its whole capacity (max_bytes) to its owner when it
- * is made, as POSIX message queues charge RLIMIT_MSGQUEUE: queued data
- * can then never exceed what was charged, however many processes of the
- * user send, and no per-message accounting is needed.
+ * A mailbox charges its whole capacity to its owner when it is made, as
+ * POSIX message queues charge RLIMIT_MSGQUEUE: the bytes of max_bytes,
+ * KMBOX_MSG_CHARGE for each of its max_msgs message slots (a message's
+ * header and its allocator's rounding: an empty message uses memory
+ * too), KMBOX_MAILBOX_CHARGE for the mailbox itself and its name, and
+ * its region.  Queued messages can then never pin more than what was
+ * charged (up to the allocator's rounding of each, see admin-guide.rst),
+ * however many processes of the user send, with no per-message
+ * accounting.
+ *
+ * A charge counts against the user in its user namespace and against the
+ * owner of each ancestor namespace up to the initial one, as ucounts do
+ * for RLIMIT_MSGQUEUE: a namespace can never hand out more than its
+ * creator has, whatever uids it maps.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include <linux/kmbox.h>
 
@@ -56,7 +69,7 @@ MODULE_PARM_DESC(mailboxes_per_user, "mailboxes one user may own (1024)");
 static unsigned long bytes_per_user = 256UL << 20;
 module_param(bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(bytes_per_user,
-		 "sum of max_bytes and region_size one user may own (256 MiB)");
+		 "sum of the charges of the mailboxes one user may own (256 MiB)");
 
 /**
  * kmbox_limits_fill_defaults() - give the zero fields of new attributes
@@ -112,14 +125,38 @@ int kmbox_limits_check_attr(const struct kmbox_attr *attr)
 	return 0;
 }
 
+/**
+ * kmbox_limits_charge() - what a mailbox of given attributes charges
+ * @attr: its attributes, checked (so no sum overflows)
+ *
+ * Return: bytes counted against its owner's bytes_per_user.
+ */
+u64 kmbox_limits_charge(const struct kmbox_attr *attr)
+{
+	u64 charge = KMBOX_MAILBOX_CHARGE;
+
+	/* Saturates: only absurd ceilings, set by root, get there. */
+	if (check_add_overflow(charge, attr->max_msgs * KMBOX_MSG_CHARGE,
+			       &charge) ||
+	    check_add_overflow(charge, attr->max_bytes, &charge) ||
+	    check_add_overflow(charge, attr->region_size, &charge))
+		return U64_MAX;
+	return charge;
+}
+
 /*
- * struct kmbox_user - what one user owns.  An entry exists while the user
- * owns a mailbox; each mailbox keeps a pointer to its owner's entry.
- * kmbox_users_lock protects the table and both counters.
+ * struct kmbox_user - what one user owns in one user namespace: the
+ * mailboxes charged to it, and those charged to users of namespaces it
+ * owns, below it.  An entry exists while @mailboxes is not zero; it
+ * holds a reference to @ns and to @parent, the entry of @ns's owner in
+ * @ns's parent (NULL in the initial namespace).  kmbox_users_lock
+ * protects the table and the counters.
  */
 struct kmbox_user {
 	struct hlist_node node;
+	struct user_namespace *ns;
 	kuid_t uid;
+	struct kmbox_user *parent;
 	unsigned int mailboxes;
 	u64 bytes;
 };
@@ -127,78 +164,157 @@ struct kmbox_user {
 static DEFINE_SPINLOCK(kmbox_users_lock);
 static DEFINE_HASHTABLE(kmbox_users, 6);
 
-static struct kmbox_user *kmbox_user_find_locked(kuid_t uid)
+/* User namespaces nest 32 deep at most below the initial one. */
+#define KMBOX_USER_NS_LEVELS	33
+
+static u32 kmbox_user_hash(const struct user_namespace *ns, kuid_t uid)
+{
+	return hash_ptr(ns, 32) ^ __kuid_val(uid);
+}
+
+static struct kmbox_user *kmbox_user_find_locked(struct user_namespace *ns,
+						 kuid_t uid)
 {
 	struct kmbox_user *user;
 
 	lockdep_assert_held(&kmbox_users_lock);
-	hash_for_each_possible(kmbox_users, user, node, __kuid_val(uid))
-		if (uid_eq(user->uid, uid))
+	hash_for_each_possible(kmbox_users, user, node,
+			       kmbox_user_hash(ns, uid))
+		if (user->ns == ns && uid_eq(user->uid, uid))
 			return user;
 	return NULL;
 }
 
-static bool kmbox_user_fits_locked(struct kmbox_user *user, u64 bytes,
-				   bool privileged)
+/* Would @bytes more, and one more mailbox if @mailbox, fit at every level? */
+static int kmbox_user_fits_locked(struct kmbox_user *user, u64 bytes,
+				  bool mailbox)
 {
 	lockdep_assert_held(&kmbox_users_lock);
-	return privileged || user->bytes + bytes <= READ_ONCE(bytes_per_user);
+	for (; user; user = user->parent) {
+		if (mailbox &&
+		    user->mailboxes >= READ_ONCE(mailboxes_per_user))
+			return -ENOSPC;
+		if (user->bytes + bytes > READ_ONCE(bytes_per_user))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Add @bytes and @mailboxes (+1, 0 or -1) at every level from @user up. */
+static void kmbox_user_add_locked(struct kmbox_user *user, s64 bytes,
+				  int mailboxes)
+{
+	lockdep_assert_held(&kmbox_users_lock);
+	for (; user; user = user->parent) {
+		user->bytes += bytes;
+		user->mailboxes += mailboxes;
+	}
+}
+
+/*
+ * Entries from @user up with no mailbox left leave the table, for
+ * kmbox_user_free_all() after the lock is dropped.  A parent counts every
+ * mailbox its children count, so it goes only after them.
+ */
+static void kmbox_user_prune_locked(struct kmbox_user *user,
+				    struct hlist_head *dead)
+{
+	lockdep_assert_held(&kmbox_users_lock);
+	for (; user && !user->mailboxes; user = user->parent) {
+		hash_del(&user->node);
+		hlist_add_head(&user->node, dead);
+	}
+}
+
+static void kmbox_user_free_all(struct hlist_head *dead)
+{
+	struct hlist_node *next;
+	struct kmbox_user *user;
+
+	hlist_for_each_entry_safe(user, next, dead, node) {
+		put_user_ns(user->ns);
+		kfree(user);
+	}
 }
 
 /**
- * kmbox_user_charge() - charge a new mailbox to its owner
- * @uid: the owner
- * @bytes: its capacity, max_bytes
+ * kmbox_user_charge() - charge a new mailbox to the calling user
+ * @bytes: what it charges, kmbox_limits_charge()
  * @privileged: the caller has CAP_SYS_RESOURCE: no limit applies
  *
- * Return: the owner's entry, to pass to kmbox_user_uncharge() when the
- * mailbox goes; ERR_PTR(-ENOSPC) if the user owns mailboxes_per_user
- * mailboxes already, ERR_PTR(-ENOMEM) if @bytes would take the user past
- * bytes_per_user or memory is short.
+ * Charges the caller's fsuid in its user namespace, and the owner of
+ * each ancestor namespace in that namespace's parent.
+ *
+ * Return: the caller's entry, to pass to kmbox_user_uncharge() when the
+ * mailbox goes; ERR_PTR(-ENOSPC) if a user of the chain owns
+ * mailboxes_per_user mailboxes already, ERR_PTR(-ENOMEM) if @bytes would
+ * take one past bytes_per_user or memory is short.
  */
-struct kmbox_user *kmbox_user_charge(kuid_t uid, u64 bytes, bool privileged)
+struct kmbox_user *kmbox_user_charge(u64 bytes, bool privileged)
 {
-	struct kmbox_user *user, *spare;
+	struct user_namespace *ns = current_user_ns();
+	struct kmbox_user *spare[KMBOX_USER_NS_LEVELS + 1];
+	unsigned int i, levels = ns->level + 1;
+	struct kmbox_user *leaf = NULL, *child = NULL, *user;
+	kuid_t uid = current_fsuid();
+	HLIST_HEAD(dead);
 	int err = 0;
 
-	/* Allocate before the spinlock; most of the time it is not needed. */
-	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!spare)
+	if (WARN_ON_ONCE(levels > ARRAY_SIZE(spare)))
 		return ERR_PTR(-ENOMEM);
+	/* Allocate before the spinlock; most of the time none is needed. */
+	for (i = 0; i < levels; i++) {
+		spare[i] = kzalloc(sizeof(*spare[i]), GFP_KERNEL_ACCOUNT);
+		if (!spare[i]) {
+			levels = i;
+			err = -ENOMEM;
+			goto out_free;
+		}
+	}
 
 	spin_lock(&kmbox_users_lock);
-	user = kmbox_user_find_locked(uid);
-	if (!user) {
-		user = spare;
-		spare = NULL;
-		user->uid = uid;
-		hash_add(kmbox_users, &user->node, __kuid_val(uid));
+	/* The chain, leaf first: (ns, uid), then (ns's parent, ns's owner). */
+	for (i = 0; i < levels; i++) {
+		user = kmbox_user_find_locked(ns, uid);
+		if (!user) {
+			user = spare[i];
+			spare[i] = NULL;
+			user->ns = get_user_ns(ns);
+			user->uid = uid;
+			hash_add(kmbox_users, &user->node,
+				 kmbox_user_hash(ns, uid));
+		}
+		if (child)
+			child->parent = user;
+		else
+			leaf = user;
+		child = user;
+		uid = ns->owner;
+		ns = ns->parent;
 	}
-	if (!privileged && user->mailboxes >= READ_ONCE(mailboxes_per_user))
-		err = -ENOSPC;
-	else if (!kmbox_user_fits_locked(user, bytes, privileged))
-		err = -ENOMEM;
-	if (!err) {
-		user->mailboxes++;
-		user->bytes += bytes;
-	} else if (!user->mailboxes) {
-		hash_del(&user->node);
-		spare = user;
-	}
+	if (!privileged)
+		err = kmbox_user_fits_locked(leaf, bytes, true);
+	if (!err)
+		kmbox_user_add_locked(leaf, bytes, 1);
+	else
+		kmbox_user_prune_locked(leaf, &dead);
 	spin_unlock(&kmbox_users_lock);
-
-	kfree(spare);
-	return err ? ERR_PTR(err) : user;
+	kmbox_user_free_all(&dead);
+out_free:
+	for (i = 0; i < levels; i++)
+		kfree(spare[i]);
+	return err ? ERR_PTR(err) : leaf;
 }
 
 /**
- * kmbox_user_recharge() - change the capacity charged for a mailbox
+ * kmbox_user_recharge() - change what a mailbox charges
  * @user: the owner's entry
- * @old_bytes: capacity charged so far
- * @new_bytes: new capacity
+ * @old_bytes: charged so far
+ * @new_bytes: to charge now
  * @privileged: the caller has CAP_SYS_RESOURCE
  *
- * Return: 0, or -ENOMEM if growing would take the user past bytes_per_user.
+ * Return: 0, or -ENOMEM if growing would take a user of the chain past
+ * bytes_per_user.
  */
 int kmbox_user_recharge(struct kmbox_user *user, u64 old_bytes, u64 new_bytes,
 			bool privileged)
@@ -206,11 +322,10 @@ int kmbox_user_recharge(struct kmbox_user *user, u64 old_bytes, u64 new_bytes,
 	int err = 0;
 
 	spin_lock(&kmbox_users_lock);
-	if (new_bytes > old_bytes &&
-	    !kmbox_user_fits_locked(user, new_bytes - old_bytes, privileged))
-		err = -ENOMEM;
-	else
-		user->bytes = user->bytes - old_bytes + new_bytes;
+	if (new_bytes > old_bytes && !privileged)
+		err = kmbox_user_fits_locked(user, new_bytes - old_bytes, false);
+	if (!err)
+		kmbox_user_add_locked(user, (s64)(new_bytes - old_bytes), 0);
 	spin_unlock(&kmbox_users_lock);
 	return err;
 }
@@ -218,18 +333,15 @@ int kmbox_user_recharge(struct kmbox_user *user, u64 old_bytes, u64 new_bytes,
 /**
  * kmbox_user_uncharge() - give back what kmbox_user_charge() took
  * @user: the owner's entry
- * @bytes: the mailbox's capacity at the end
+ * @bytes: what the mailbox charges at the end
  */
 void kmbox_user_uncharge(struct kmbox_user *user, u64 bytes)
 {
-	bool last;
+	HLIST_HEAD(dead);
 
 	spin_lock(&kmbox_users_lock);
-	user->bytes -= bytes;
-	last = !--user->mailboxes;
-	if (last)
-		hash_del(&user->node);
+	kmbox_user_add_locked(user, -(s64)bytes, -1);
+	kmbox_user_prune_locked(user, &dead);
 	spin_unlock(&kmbox_users_lock);
-	if (last)
-		kfree(user);
+	kmbox_user_free_all(&dead);
 }

@@ -61,17 +61,19 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 					const struct kmbox_attr *attr)
 {
 	bool privileged = capable(CAP_SYS_RESOURCE);
+	u64 charge = kmbox_limits_charge(attr);
 	struct kmbox_mailbox *mbox;
 	struct kmbox_user *user;
 	int err;
 
+	BUILD_BUG_ON(sizeof(struct kmbox_message) > KMBOX_MSG_CHARGE);
+	BUILD_BUG_ON(sizeof(*mbox) + KMBOX_NAME_MAX + 1 > KMBOX_MAILBOX_CHARGE);
 	mbox = kzalloc(sizeof(*mbox), GFP_KERNEL_ACCOUNT);
 	if (!mbox) {
 		err = -ENOMEM;
 		goto err_free_name;
 	}
-	user = kmbox_user_charge(current_fsuid(),
-				 attr->max_bytes + attr->region_size, privileged);
+	user = kmbox_user_charge(charge, privileged);
 	if (IS_ERR(user)) {
 		err = PTR_ERR(user);
 		goto err_free_mbox;
@@ -86,6 +88,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	mbox->uid = current_fsuid();
 	mbox->gid = current_fsgid();
 	mbox->user = user;
+	mbox->charge = charge;
 	INIT_LIST_HEAD(&mbox->all_node);
 	spin_lock_init(&mbox->lock);
 	kmbox_queue_init(&mbox->queue);
@@ -103,7 +106,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	return mbox;
 
 err_uncharge:
-	kmbox_user_uncharge(user, attr->max_bytes + attr->region_size);
+	kmbox_user_uncharge(user, charge);
 err_free_mbox:
 	kfree(mbox);
 err_free_name:
@@ -138,7 +141,7 @@ static void kmbox_mailbox_release(struct kmbox_mailbox *mbox)
 
 	kmbox_queue_purge(&mbox->queue);
 	kmbox_region_destroy(&mbox->region);
-	kmbox_user_uncharge(mbox->user, mbox->max_bytes + mbox->region.size);
+	kmbox_user_uncharge(mbox->user, mbox->charge);
 	kmbox_registry_ns_put(mbox->ns);
 	/* /proc/driver/kmbox may still be reading its name and counters. */
 	call_rcu(&mbox->rcu, kmbox_mailbox_free_rcu);
@@ -741,6 +744,7 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	bool privileged = capable(CAP_SYS_RESOURCE);
 	struct kmbox_attr attr = *in;
 	struct kmbox_wakeups wk;
+	u64 charge;
 	int ret;
 
 	if (!kmbox_mailbox_is_owner(mbox))
@@ -774,10 +778,11 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	ret = kmbox_user_recharge(mbox->user, mbox->max_bytes, attr.max_bytes,
-				  privileged);
+	charge = kmbox_limits_charge(&attr);
+	ret = kmbox_user_recharge(mbox->user, mbox->charge, charge, privileged);
 	if (ret)
 		goto out_unlock;
+	WRITE_ONCE(mbox->charge, charge);
 
 	WRITE_ONCE(mbox->max_msgs, attr.max_msgs);
 	WRITE_ONCE(mbox->max_msg_size, attr.max_msg_size);
@@ -818,6 +823,7 @@ void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 	st->blocked_receivers = atomic_read(&mbox->blocked_receivers);
 	st->region_size = mbox->region.size;
 	st->mappings = atomic_read(&mbox->region.mappings);
+	st->charge = READ_ONCE(mbox->charge);
 	st->msgs = READ_ONCE(mbox->held_msgs);
 	st->bytes = READ_ONCE(mbox->held_bytes);
 	st->max_msgs = READ_ONCE(mbox->max_msgs);

@@ -38,7 +38,7 @@ struct vfsmount;
  *	reference); never changes
  * @uid: owner (creator's fsuid); never changes
  * @gid: owner's group (creator's fsgid); never changes
- * @user: the owner's accounting entry, charged with @max_bytes
+ * @user: the owner's accounting entry, charged with @charge
  * @all_node: link in the registry's list of every mailbox (RCU)
  * @name_node: link in the registry's name table
  * @unlinked: the name is not, or no longer, in the name table
@@ -51,6 +51,7 @@ struct vfsmount;
  * @max_msgs: capacity in messages
  * @max_msg_size: largest message accepted
  * @max_bytes: capacity in bytes
+ * @charge: what the mailbox counts against its owner's limits
  * @mode: permission bits
  * @attr_flags: KMBOX_ATTR_* flags
  * @senders: files with the send role
@@ -103,6 +104,7 @@ struct kmbox_mailbox {
 	u64 max_msgs;
 	u64 max_msg_size;
 	u64 max_bytes;
+	u64 charge;
 	u32 mode;
 	u32 attr_flags;
 	unsigned int senders;

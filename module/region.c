@@ -29,6 +29,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cache.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -41,7 +42,8 @@
 
 /* shmem's file operations, and those kmbox gives the files of regions. */
 static const struct file_operations *kmbox_shmem_fops;
-static struct file_operations kmbox_region_fops;
+/* shmem's, with another mmap(): filled by kmbox_region_init_fops(). */
+static struct file_operations kmbox_region_fops __ro_after_init;
 
 /* mmap() of a region's shmem file other than through a mailbox file. */
 static int kmbox_region_refuse_mmap(struct file *file,

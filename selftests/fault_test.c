@@ -219,7 +219,7 @@ static int proc_lines(void)
 	return n;
 }
 
-/* Mailboxes and max_bytes that /proc/driver/kmbox lists for @uid. */
+/* Mailboxes that /proc/driver/kmbox lists for @uid, and their charge. */
 static int proc_owned(uid_t uid, long long *count, long long *bytes)
 {
 	unsigned long long id, msgs, qbytes, max_msgs, max_bytes;
@@ -236,7 +236,7 @@ static int proc_owned(uid_t uid, long long *count, long long *bytes)
 			   &max_bytes, &senders, &receivers) != 10 || u != uid)
 			continue;
 		(*count)++;
-		*bytes += max_bytes;
+		*bytes += kmbox_test_charge(max_msgs, max_bytes, 0);
 	}
 	fclose(f);
 	return 0;
@@ -272,7 +272,8 @@ static void check_charges(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, proc_owned(getuid(), &count, &bytes));
 	bytes += region;
 	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", count + 1));
-	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", bytes + 8192));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
+					    bytes + kmbox_test_charge(1, 8192, 0)));
 	ASSERT_EQ(0, kmbox_test_caps_get(&eff, &perm));
 	ASSERT_EQ(0, kmbox_test_caps_set(eff & ~(1ull << CAP_SYS_RESOURCE),
 					 perm));

@@ -542,7 +542,7 @@ static void check_stat(struct fuzz *f, const struct kmbox_stat *st,
 		why = "high_water below msgs";
 	else if (st->msgs == 0 && st->bytes != 0)
 		why = "bytes queued in an empty mailbox";
-	else if (st->pad || st->reserved[0] || st->reserved[1])
+	else if (st->pad || st->reserved[0] || !st->charge)
 		why = "padding not zero";
 	else if (st->ring_producers > 1 || st->ring_consumers > 1)
 		why = "two ends of one side";

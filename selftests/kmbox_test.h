@@ -122,6 +122,21 @@ static inline int kmbox_test_stat(int fd, struct kmbox_stat *st)
 	return kmbox_test_ioctl(fd, KMBOX_IOC_STAT, st);
 }
 
+/*
+ * What a mailbox charges its owner's bytes_per_user, by the formula of
+ * Documentation/admin-guide.rst ("Per-user limits"): the mailbox, each
+ * message slot, max_bytes and the region.
+ */
+#define KMBOX_TEST_MAILBOX_CHARGE	2048
+#define KMBOX_TEST_MSG_CHARGE		128
+
+static inline __u64 kmbox_test_charge(__u64 max_msgs, __u64 max_bytes,
+				      __u64 region)
+{
+	return KMBOX_TEST_MAILBOX_CHARGE + max_msgs * KMBOX_TEST_MSG_CHARGE +
+	       max_bytes + region;
+}
+
 /* A name no other test, process or run uses: "<tag>-<pid>-<counter>". */
 static inline const char *kmbox_test_name(char *buf, size_t size,
 					  const char *tag)

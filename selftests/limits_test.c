@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-user limits: a user may own at most mailboxes_per_user mailboxes
- * (ENOSPC beyond) whose max_bytes add up to at most bytes_per_user
+ * (ENOSPC beyond) whose charges (kmbox_test_charge(): the mailbox, its
+ * message slots, max_bytes, its region) add up to at most bytes_per_user
  * (ENOMEM beyond).  The charge is the owner's while the mailbox lives,
  * whoever holds its descriptors; CAP_SYS_RESOURCE lifts both limits.
  *
@@ -24,6 +25,8 @@
 #define USER2		65533
 #define USER2_GROUP	65533
 #define MAX_HOLDERS	16
+/* What create_bytes() charges beyond its max_bytes. */
+#define OV		kmbox_test_charge(1, 0, 0)
 
 /* In a child: drop root for @uid, with no capability left. */
 static void become(uid_t uid, gid_t gid)
@@ -388,7 +391,7 @@ TEST_F(limits, bytes_enomem)
 {
 	int err;
 
-	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000 + 3 * OV));
 	ASSERT_EQ(2, hold(&self->h, USER, USER_GROUP, 3, 40000, &err));
 	EXPECT_EQ(-ENOMEM, err);
 	/* Up to the limit exactly. */
@@ -402,11 +405,12 @@ TEST_F(limits, bytes_enomem)
 	EXPECT_EQ(0, try_create_as(USER, USER_GROUP, 100000));
 }
 
-/* The default capacity is charged in full too (128 * 8192). */
+/* The default capacity is charged in full too (128 slots of 8192). */
 TEST_F(limits, bytes_default_capacity)
 {
-	long long def = kmbox_test_param_read("default_max_msgs") *
-			kmbox_test_param_read("default_msg_size");
+	long long msgs = kmbox_test_param_read("default_max_msgs");
+	long long def = kmbox_test_charge(msgs, msgs *
+			kmbox_test_param_read("default_msg_size"), 0);
 
 	ASSERT_GT(def, 0);
 	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", def - 1));
@@ -439,9 +443,9 @@ static void set_attr_charge(void *arg)
 	fd = kmbox_test_create(NULL, &a, 0);
 	CHILD_CHECK(fd >= 0);
 	/* Growing is charged: up to the limit, not beyond. */
-	CHILD_CHECK(set_max_bytes(fd, 100000) == 0);
-	CHILD_CHECK(set_max_bytes(fd, 100001) == -ENOMEM);
-	CHILD_CHECK(max_bytes_of(fd) == 100000);
+	CHILD_CHECK(set_max_bytes(fd, 100000 + OV) == 0);
+	CHILD_CHECK(set_max_bytes(fd, 100000 + OV + 1) == -ENOMEM);
+	CHILD_CHECK(max_bytes_of(fd) == 100000 + OV);
 	CHILD_CHECK(create_bytes(1000) == -ENOMEM);
 	/* Shrinking gives it back. */
 	CHILD_CHECK(set_max_bytes(fd, 40000) == 0);
@@ -450,13 +454,13 @@ static void set_attr_charge(void *arg)
 	CHILD_CHECK(set_max_bytes(fd, 40001) == -ENOMEM);
 	CHILD_CHECK(max_bytes_of(fd) == 40000);
 	close(fd2);
-	CHILD_CHECK(set_max_bytes(fd, 100000) == 0);
+	CHILD_CHECK(set_max_bytes(fd, 100000 + OV) == 0);
 	close(fd);
 }
 
 TEST_F(limits, set_attr_grow_enomem)
 {
-	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 100000 + 2 * OV));
 	EXPECT_EQ(0, run_as(USER, USER_GROUP, set_attr_charge, NULL));
 }
 

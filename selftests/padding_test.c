@@ -163,7 +163,7 @@ static void check_stat(struct __test_metadata *_metadata,
 	ASSERT_LT(n, sizeof(st->name));
 	EXPECT_EQ(0, st->pad);
 	EXPECT_EQ(0, st->reserved[0]);
-	EXPECT_EQ(0, st->reserved[1]);
+	EXPECT_NE(0xAAAAAAAAAAAAAAAAull, st->charge);
 	EXPECT_EQ(-1, non_zero(st->name + n, sizeof(st->name) - n));
 	/* Every other field was written. */
 	EXPECT_EQ(-1, left_filled(st, offsetof(struct kmbox_stat, name)));

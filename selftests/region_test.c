@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/futex.h>
 #include <linux/magic.h>
@@ -238,7 +239,11 @@ static int as_user(void (*fn)(long), long page)
 	return kmbox_test_reap(pid);
 }
 
-/* A mailbox charging @max_bytes plus a region of @region: fd or -errno. */
+/*
+ * A mailbox of one message slot, charging (kmbox_test_charge()) @max_bytes
+ * and a region of @region beyond OVERHEAD: fd or -errno.
+ */
+#define OVERHEAD	kmbox_test_charge(1, 0, 0)
 static int charged(__u64 max_bytes, __u64 region)
 {
 	struct kmbox_attr a = {
@@ -397,7 +402,7 @@ TEST_F(region, charge_counts_region)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change the limit and the user");
 	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
-					    4 * self->page + 1));
+					    OVERHEAD + 4 * self->page + 1));
 	EXPECT_EQ(0, as_user(charge_counts_region, self->page));
 }
 
@@ -420,7 +425,7 @@ TEST_F(region, charge_returned_at_close)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change the limit and the user");
 	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
-					    4 * self->page + 1));
+					    OVERHEAD + 4 * self->page + 1));
 	EXPECT_EQ(0, as_user(charge_returned_at_close, self->page));
 }
 
@@ -449,7 +454,7 @@ TEST_F(region, charge_held_by_mapping)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change the limit and the user");
 	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
-					    4 * self->page + 1));
+					    OVERHEAD + 4 * self->page + 1));
 	EXPECT_EQ(0, as_user(charge_held_by_mapping, self->page));
 }
 
@@ -478,7 +483,7 @@ TEST_F(region, charge_set_attr_counts_region)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change the limit and the user");
 	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
-					    4 * self->page + 10));
+					    OVERHEAD + 4 * self->page + 10));
 	EXPECT_EQ(0, as_user(charge_set_attr_counts_region, self->page));
 }
 
@@ -704,6 +709,107 @@ TEST_F(region, mappings_follow_mremap_and_map_fixed)
 	ASSERT_EQ(0, munmap(m, 4 * p));
 	EXPECT_EQ(1, mappings(self->fd));
 	ASSERT_EQ(0, munmap(moved, p));
+	EXPECT_EQ(0, mappings(self->fd));
+}
+
+/*
+ * remap_file_pages() maps a VMA's file again, and the file of a region's
+ * VMA is its shmem file: it fails, or the new mapping would hold neither
+ * the mailbox nor its charge.  The range it replaced is unmapped, as
+ * after any failed MAP_FIXED; the count follows.
+ */
+TEST_F(region, remap_file_pages_einval)
+{
+	const size_t p = self->page;
+	char *m;
+
+	self->fd = make(self, 4 * p, 0);
+	ASSERT_GE(self->fd, 0);
+	m = map_rw(self->fd, 4 * p, 0);
+	ASSERT_TRUE(m != NULL);
+	errno = 0;
+	EXPECT_EQ(-1, syscall(SYS_remap_file_pages, m, 2 * p, 0, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(count_vmas(m, 4 * p), mappings(self->fd));
+	ASSERT_EQ(0, munmap(m, 4 * p));
+	EXPECT_EQ(0, mappings(self->fd));
+}
+
+static void remap_file_pages_escape(long page)
+{
+	const size_t size = 16 * page;
+	char *m[8];
+	int fd, i;
+
+	/* The limit allows one such mailbox at a time. */
+	for (i = 0; i < 8; i++) {
+		fd = charged(1, size);
+		CHILD_CHECK(fd >= 0);
+		m[i] = map_rw(fd, size, 0);
+		CHILD_CHECK(m[i] != NULL);
+		memset(m[i], 'a' + i, size);
+		CHILD_CHECK(syscall(SYS_remap_file_pages, m[i], size, 0, 0,
+				    0) == -1 && errno == EINVAL);
+		close(fd);
+		/* Nothing of it is mapped any more. */
+		CHILD_CHECK(count_vmas(m[i], size) == 0);
+	}
+}
+
+/*
+ * The case of the report: a region remapped with remap_file_pages(),
+ * then its mailbox closed, kept its memory mapped with no mailbox and no
+ * charge, eight times over a limit that allows one.  Now the remap
+ * fails, and each mailbox, its memory and its charge go with the close.
+ */
+TEST_F(region, remap_file_pages_cannot_escape_the_charge)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change the limit and the user");
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user",
+					    OVERHEAD + 1 + 16 * self->page));
+	EXPECT_EQ(0, as_user(remap_file_pages_escape, self->page));
+}
+
+/*
+ * madvise() and mprotect() that split a mapping, MADV_DONTFORK and
+ * MADV_DOFORK, then fork: the count is of the VMAs that exist, in every
+ * process, all along.
+ */
+TEST_F(region, mappings_follow_madvise_and_fork)
+{
+	const size_t p = self->page;
+	int status;
+	pid_t pid;
+	char *m;
+
+	self->fd = make(self, 4 * p, 0);
+	ASSERT_GE(self->fd, 0);
+	m = map_rw(self->fd, 4 * p, 0);
+	ASSERT_TRUE(m != NULL);
+	ASSERT_EQ(0, madvise(m + p, p, MADV_DONTFORK));
+	EXPECT_EQ(3, count_vmas(m, 4 * p));
+	EXPECT_EQ(3, mappings(self->fd));
+	ASSERT_EQ(0, madvise(m + 3 * p, p, MADV_DONTFORK));
+	EXPECT_EQ(count_vmas(m, 4 * p), mappings(self->fd));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* Pages 0 and 2 came along, 1 and 3 did not. */
+		if (count_vmas(m, 4 * p) != 2)
+			_exit(1);
+		_exit(mappings(self->fd) == 4 + 2 ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(4, mappings(self->fd));
+
+	ASSERT_EQ(0, madvise(m, 4 * p, MADV_DOFORK));
+	EXPECT_EQ(count_vmas(m, 4 * p), mappings(self->fd));
+	ASSERT_EQ(0, mprotect(m, p, PROT_READ));
+	EXPECT_EQ(count_vmas(m, 4 * p), mappings(self->fd));
+	ASSERT_EQ(0, munmap(m, 4 * p));
 	EXPECT_EQ(0, mappings(self->fd));
 }
 

@@ -217,6 +217,9 @@ struct kmbox_msgv {
  *	every process; fork and a partial munmap can add some)
  * @ring_producers: file descriptions that joined as ring producer (0 or 1)
  * @ring_consumers: file descriptions that joined as ring consumer (0 or 1)
+ * @charge: bytes the mailbox counts against its owner's bytes_per_user
+ *	(and the owners' of the user namespaces above); 0 from a module
+ *	older than libkmbox 1.2
  * @reserved: zero
  * @name: the name, NUL-terminated; empty for an anonymous mailbox
  */
@@ -244,7 +247,8 @@ struct kmbox_stat {
 	__u64 mappings;
 	__u32 ring_producers;
 	__u32 ring_consumers;
-	__u64 reserved[2];
+	__u64 charge;
+	__u64 reserved[1];
 	char name[KMBOX_NAME_MAX + 1];
 };
 
