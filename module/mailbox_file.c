@@ -316,6 +316,7 @@ static void kmbox_mailbox_show_fdinfo(struct seq_file *sf, struct file *file)
 	seq_printf(sf, "region_size:\t%llu\nmappings:\t%llu\nring:\t%s\n",
 		   st->region_size, st->mappings,
 		   kmbox_ring_side_name(READ_ONCE(kf->ring_side)));
+	seq_printf(sf, "charge:\t%llu\n", st->charge);
 }
 
 static const struct file_operations kmbox_mailbox_fops = {

@@ -6,7 +6,8 @@
 # scripts/kernel/VARIANT.config, merged in that order.  VARIANT is debug
 # (KASAN, kmemleak, UBSAN, fault injection; the default) or kcsan (KCSAN);
 # both have lockdep.  Rebuilt only when a fragment, the source version or
-# RECIPE (bump it when the steps below change) changes.
+# KBUILD_RECIPE (scripts/lib.sh; bump it when the steps below change)
+# changes, into a folder named after them.
 #   scripts/build-kernel.sh [VARIANT]           build if stale
 #   scripts/build-kernel.sh --stale [VARIANT]   print "stale" if a build is needed
 set -euo pipefail
@@ -28,12 +29,12 @@ FRAGMENTS=("$KMBOX_TOP/scripts/kernel/base.config"
 	"$KMBOX_TOP/scripts/kernel/$VARIANT.config")
 KBUILD=$(kbuild_dir "$VARIANT")
 STAMP=$KBUILD/.kmbox-stamp
-LOG=$KMBOX_CACHE/build-$VARIANT.log
-RECIPE=2
+LOG=$KBUILD.log
+# Builds of other recipes kept for other trees, the newest first.
+KEEP=2
 
 want_stamp() {
-	{ echo "recipe $RECIPE"; cat "${FRAGMENTS[@]}" "$KSRC/.kmbox-source-version"; } |
-		sha256sum | cut -c1-16
+	kbuild_stamp "$VARIANT"
 }
 
 is_fresh() {
@@ -60,7 +61,7 @@ is_fresh && exit 0
 # Two builds of one variant at a time would wreck each other: the second
 # waits, then finds the first one's result fresh.
 mkdir -p "$KMBOX_CACHE"
-exec 9>"$KMBOX_CACHE/build-$VARIANT.lock"
+exec 9>"$KBUILD.lock"
 flock 9
 is_fresh && exit 0
 
@@ -93,3 +94,8 @@ make -C "$KSRC" O="$KBUILD" -j"$(nproc)" bzImage modules >>"$LOG" 2>&1 ||
 	die "$VARIANT kernel build failed: $(grep -m1 -E 'error|Error' "$LOG") see $LOG"
 want_stamp >"$STAMP"
 info "$VARIANT kernel built in $(( $(date +%s) - start )) s"
+# Older recipes' builds beyond the KEEP newest go.
+ls -dt "$KMBOX_CACHE/build-$VARIANT"-* 2>/dev/null | grep -vxF "$KBUILD" |
+	grep -v '\.\(lock\|log\)$' | tail -n +$((KEEP + 1)) | while read -r old; do
+	rm -rf "$old" "$old.lock" "$old.log"
+done

@@ -48,9 +48,24 @@ stock_vmlinuz() {
 	echo "$KMBOX_CACHE/stock/vmlinuz-$(stock_kver)"
 }
 
-# Build folder and image of a test kernel: kbuild_dir debug
+# The recipe of a test kernel: scripts/build-kernel.sh's steps (bump
+# KBUILD_RECIPE when they change), the fragments and the source version,
+# as a short hash.
+KBUILD_RECIPE=2
+kbuild_stamp() {
+	{
+		echo "recipe $KBUILD_RECIPE"
+		cat "$KMBOX_TOP/scripts/kernel/base.config" \
+			"$KMBOX_TOP/scripts/kernel/$1.config" \
+			"$KSRC/.kmbox-source-version" 2>/dev/null
+	} | sha256sum | cut -c1-16
+}
+
+# Build folder and image of a test kernel: kbuild_dir debug.  One folder
+# per recipe, so that trees whose fragments differ (two branches, two
+# worktrees) each keep their kernel instead of rebuilding each other's.
 kbuild_dir() {
-	echo "$KMBOX_CACHE/build-$1"
+	echo "$KMBOX_CACHE/build-$1-$(kbuild_stamp "$1")"
 }
 
 kbuild_vmlinuz() {

@@ -159,7 +159,7 @@ extract_source() {
 	info "extracting linux-source-6.1 $ver"
 	rm -rf "$KSRC"
 	for v in $KBUILD_VARIANTS; do
-		rm -rf "$(kbuild_dir "$v")"
+		rm -rf "$KMBOX_CACHE/build-$v" "$KMBOX_CACHE/build-$v"-*
 	done
 	tar -C "$KMBOX_CACHE" -xf /usr/src/linux-source-6.1.tar.xz ||
 		die "cannot extract /usr/src/linux-source-6.1.tar.xz into $KMBOX_CACHE"

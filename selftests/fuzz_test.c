@@ -23,6 +23,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
@@ -849,6 +851,40 @@ static void map_slot(struct fuzz *f, struct slot *s)
 		s->map_ro = p;
 }
 
+/*
+ * remap_file_pages() on a region's mapping must fail with EINVAL (no
+ * mapping may escape the mailbox), taking the range with it.
+ */
+static void remap_slot(struct fuzz *f, struct slot *s)
+{
+	long ret;
+
+	if (!s->map_rw)
+		return;
+	errno = 0;
+	ret = syscall(SYS_remap_file_pages, s->map_rw, s->region, 0,
+		      below(f, s->region / f->page), 0);
+	if (ret != -1 || errno != EINVAL)
+		report(f, "remap_file_pages of a region", 0, "rw", ret, errno);
+	munmap(s->map_rw, s->region);
+	s->map_rw = NULL;
+}
+
+/* Split a region's mapping with mprotect() or madvise(): the count follows. */
+static void split_slot(struct fuzz *f, struct slot *s)
+{
+	char *page;
+
+	if (!s->map_rw || s->region < 2 * f->page)
+		return;
+	page = s->map_rw + f->page * below(f, s->region / f->page);
+	if (one_in(f, 2))
+		mprotect(page, f->page, PROT_READ);
+	else
+		madvise(page, f->page, one_in(f, 2) ? MADV_DONTFORK :
+					MADV_DOFORK);
+}
+
 /* A send that must work unless the mailbox is full or closed down. */
 static void valid_send(struct fuzz *f, struct slot *s, int fd)
 {
@@ -934,7 +970,7 @@ static void valid_op(struct fuzz *f)
 	struct kmbox_attr a;
 	long ret;
 
-	switch (below(f, 24)) {
+	switch (below(f, 26)) {
 	case 0:
 	case 1:
 	case 2:
@@ -1016,6 +1052,12 @@ static void valid_op(struct fuzz *f)
 	case 21:
 		if (one_in(f, 16))
 			valid_fork_send(f, s);
+		break;
+	case 22:
+		remap_slot(f, s);
+		break;
+	case 23:
+		split_slot(f, s);
 		break;
 	default:
 		fuzz_ioctl(f);

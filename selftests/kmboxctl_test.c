@@ -785,6 +785,8 @@ TEST_F(ctl, stat_figures)
 				     300));
 	EXPECT_STREQ("0", stat_value(self->r.out, "ring_consumers", val,
 				     300));
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)st.charge);
+	EXPECT_STREQ(want, stat_value(self->r.out, "charge", val, 300));
 	/* The state follows a shutdown. */
 	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, KMBOX_IOC_SHUTDOWN, NULL));
 	ASSERT_EQ(0, CTL("stat", self->name));

@@ -217,12 +217,48 @@ TEST_F(stat, fresh_anonymous)
 	EXPECT_EQ(0, st.mappings);
 	EXPECT_EQ(0, st.ring_producers);
 	EXPECT_EQ(0, st.ring_consumers);
+	EXPECT_EQ(kmbox_test_charge(7, 300, 0), st.charge);
 	for (i = 0; i < ARRAY_SIZE(st.reserved); i++) {
 		EXPECT_EQ(0, st.reserved[i]);
 	}
 	for (i = 0; i < sizeof(st.name); i++) {
 		EXPECT_EQ(0, st.name[i]);
 	}
+	close(fd);
+}
+
+/*
+ * The charge follows the formula of the admin guide: for the defaults,
+ * with a region, and after SET_ATTR changes max_msgs and max_bytes; the
+ * messages queued do not change it.  fdinfo shows the same.
+ */
+TEST_F(stat, charge)
+{
+	long long msgs = kmbox_test_param_read("default_max_msgs");
+	long long size = kmbox_test_param_read("default_msg_size");
+	struct kmbox_attr a = { .max_msgs = 3, .max_bytes = 5000 };
+	long page = sysconf(_SC_PAGESIZE);
+	struct kmbox_stat st;
+	char val[32], want[32];
+	int fd;
+
+	fd = kmbox_test_create(NULL, NULL, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
+	EXPECT_EQ(kmbox_test_charge(msgs, msgs * size, 0), st.charge);
+	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a));
+	ASSERT_EQ(1, put(fd, 1));
+	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
+	EXPECT_EQ(kmbox_test_charge(3, 5000, 0), st.charge);
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)st.charge);
+	ASSERT_EQ(0, kmbox_test_fdinfo(fd, "charge", val, sizeof(val)));
+	EXPECT_STREQ(want, val);
+	close(fd);
+
+	fd = kmbox_test_create_region(NULL, 2 * page, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, kmbox_test_stat(fd, &st));
+	EXPECT_EQ(kmbox_test_charge(msgs, msgs * size, 2 * page), st.charge);
 	close(fd);
 }
 

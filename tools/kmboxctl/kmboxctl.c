@@ -790,6 +790,7 @@ static int cmd_stat(const struct command *cmd, int argc, char **argv)
 	U64(mappings);
 	U64(ring_producers);
 	U64(ring_consumers);
+	U64(charge);
 #undef U64
 	return EXIT_OK;
 }
