@@ -106,7 +106,8 @@ int kmbox_limits_check_attr(const struct kmbox_attr *attr)
 {
 	unsigned int i;
 
-	if (attr->flags & ~KMBOX_ATTR_HANGUP || attr->mode & ~0777)
+	if (attr->flags & ~(KMBOX_ATTR_HANGUP | KMBOX_ATTR_PERSISTENT) ||
+	    attr->mode & ~0777)
 		return -EINVAL;
 	if (!PAGE_ALIGNED(attr->region_size) ||
 	    attr->region_size > READ_ONCE(region_size_max))

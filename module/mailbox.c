@@ -90,6 +90,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	mbox->user = user;
 	mbox->charge = charge;
 	INIT_LIST_HEAD(&mbox->all_node);
+	INIT_LIST_HEAD(&mbox->persist_node);
 	spin_lock_init(&mbox->lock);
 	kmbox_queue_init(&mbox->queue);
 	mbox->max_msgs = attr->max_msgs;
@@ -180,7 +181,9 @@ bool kmbox_mailbox_is_owner(const struct kmbox_mailbox *mbox)
  * kmbox_mailbox_may_open() - permission check for opening an existing
  *	mailbox, as for a file
  * @mbox: the mailbox
- * @fmode: FMODE_READ for the receive role, FMODE_WRITE for the send role
+ * @fmode: FMODE_READ for the receive role, FMODE_WRITE for the send role;
+ *	neither for a descriptor with no role, which needs one of them
+ *	(it keeps the mailbox alive, charged to its owner)
  *
  * Return: 0 or -EACCES.
  */
@@ -197,9 +200,9 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode)
 		mode >>= 6;
 	else if (in_group_p(mbox->gid))
 		mode >>= 3;
-	if ((mode & want) == want || capable(CAP_DAC_OVERRIDE))
+	if (want ? (mode & want) == want : mode & 06)
 		return 0;
-	return -EACCES;
+	return capable(CAP_DAC_OVERRIDE) ? 0 : -EACCES;
 }
 
 /*

@@ -40,6 +40,8 @@ struct vfsmount;
  * @gid: owner's group (creator's fsgid); never changes
  * @user: the owner's accounting entry, charged with @charge
  * @all_node: link in the registry's list of every mailbox (RCU)
+ * @persist_node: link in the registry's list of persistent mailboxes
+ *	whose name is still there
  * @name_node: link in the registry's name table
  * @unlinked: the name is not, or no longer, in the name table
  * @region: the shared region (fixed at creation, see region.h)
@@ -72,7 +74,7 @@ struct vfsmount;
  * @ring: the ends and doorbells of the ring in @region
  *
  * Locking: kmbox_registry_lock (registry.c) protects @all_node,
- * @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
+ * @persist_node, @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
  * waiters, the attributes, the role counts, the state, the counters and
  * @ring's ends and doorbells.  Nothing under @lock sleeps or touches
  * user memory: messages are copied in before it is taken and out after
@@ -93,6 +95,7 @@ struct kmbox_mailbox {
 	kgid_t gid;
 	struct kmbox_user *user;
 	struct list_head all_node;
+	struct list_head persist_node;
 	struct rhash_head name_node;
 	bool unlinked;
 	struct kmbox_region region;

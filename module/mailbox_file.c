@@ -6,7 +6,9 @@
  * reference to its mailbox.  Its role is its access mode, as for the two
  * ends of a pipe: FMODE_WRITE may send, FMODE_READ may receive, so the
  * VFS itself refuses read() or write() without the role (EBADF), and
- * mmap() of the region follows the rules of a file's mapping.
+ * mmap() of the region follows the rules of a file's mapping.  A file of
+ * neither (KMBOX_NOROLE, access mode 3 as for ioctl-only device files)
+ * only looks at the mailbox and changes its attributes or state.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -283,6 +285,8 @@ static const char *kmbox_role(fmode_t fmode)
 		return "send";
 	case FMODE_READ:
 		return "recv";
+	case 0:
+		return "none";
 	default:
 		return "send,recv";
 	}
@@ -336,8 +340,8 @@ static const struct file_operations kmbox_mailbox_fops = {
  * kmbox_mailbox_file_install() - a new file descriptor for a mailbox
  * @mbox: the mailbox; on success the file takes over the caller's
  *	reference, on failure the caller keeps it
- * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_CLOEXEC,
- *	KMBOX_NONBLOCK
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both) or KMBOX_NOROLE,
+ *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
  *
  * Return: the descriptor, or -EMFILE, -ENFILE or -ENOMEM.
  */
@@ -352,6 +356,8 @@ int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
 		oflags = O_WRONLY;
 	else if ((flags & (KMBOX_SEND | KMBOX_RECV)) == KMBOX_RECV)
 		oflags = O_RDONLY;
+	else if (flags & KMBOX_NOROLE)
+		oflags = O_ACCMODE;	/* neither FMODE_READ nor FMODE_WRITE */
 	if (flags & KMBOX_NONBLOCK)
 		oflags |= O_NONBLOCK;
 

@@ -29,16 +29,25 @@
 
 /* Feature bits this build of the module reports through KMBOX_IOC_VERSION. */
 #define KMBOX_FEATURES		(KMBOX_FEATURE_MAILBOX | KMBOX_FEATURE_BATCH | \
-				 KMBOX_FEATURE_REGION | KMBOX_FEATURE_RING)
+				 KMBOX_FEATURE_REGION | KMBOX_FEATURE_RING | \
+				 KMBOX_FEATURE_PERSISTENT)
 
 #define KMBOX_OPEN_FLAGS \
-	(KMBOX_SEND | KMBOX_RECV | KMBOX_CLOEXEC | KMBOX_NONBLOCK)
+	(KMBOX_SEND | KMBOX_RECV | KMBOX_NOROLE | KMBOX_CLOEXEC | KMBOX_NONBLOCK)
 
-/* The role a file of these flags gets, as FMODE bits. */
+/* A role, or none: KMBOX_NOROLE goes with neither SEND nor RECV. */
+static bool kmbox_flags_valid(u32 flags)
+{
+	return !(flags & KMBOX_NOROLE && flags & (KMBOX_SEND | KMBOX_RECV));
+}
+
+/* The role a file of these flags gets, as FMODE bits (none: 0). */
 static fmode_t kmbox_flags_fmode(u32 flags)
 {
 	fmode_t fmode = 0;
 
+	if (flags & KMBOX_NOROLE)
+		return 0;
 	if (!(flags & (KMBOX_SEND | KMBOX_RECV)))
 		flags |= KMBOX_SEND | KMBOX_RECV;
 	if (flags & KMBOX_SEND)
@@ -84,7 +93,8 @@ static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
 	ret = kmbox_uarg_copy_in(&create, sizeof(create), cmd, arg);
 	if (ret)
 		return ret;
-	if (create.flags & ~(KMBOX_OPEN_FLAGS | KMBOX_EXCL) || create.pad)
+	if (create.flags & ~(KMBOX_OPEN_FLAGS | KMBOX_EXCL) || create.pad ||
+	    !kmbox_flags_valid(create.flags))
 		return -EINVAL;
 	ret = kmbox_limits_fill_defaults(&create.attr);
 	if (ret)
@@ -92,6 +102,9 @@ static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
 	ret = kmbox_limits_check_attr(&create.attr);
 	if (ret)
 		return ret;
+	/* Only a name can keep a mailbox. */
+	if (create.attr.flags & KMBOX_ATTR_PERSISTENT && !create.name)
+		return -EINVAL;
 
 	if (create.name) {
 		name = kmbox_registry_name_from_user(create.name);
@@ -139,7 +152,8 @@ static long kmbox_ioctl_open(unsigned int cmd, unsigned long arg)
 	ret = kmbox_uarg_copy_in(&open, sizeof(open), cmd, arg);
 	if (ret)
 		return ret;
-	if (open.flags & ~KMBOX_OPEN_FLAGS || open.pad)
+	if (open.flags & ~KMBOX_OPEN_FLAGS || open.pad ||
+	    !kmbox_flags_valid(open.flags))
 		return -EINVAL;
 	name = kmbox_registry_name_from_user(open.name);
 	if (IS_ERR(name))

@@ -26,7 +26,16 @@
  * mailbox holds it.  Descriptors keep working wherever they are passed.
  *
  * A name does not keep its mailbox alive: the mailbox leaves the table
- * when its last file goes, or earlier by KMBOX_IOC_UNLINK.
+ * when its last file goes, or earlier by KMBOX_IOC_UNLINK.  The name of a
+ * persistent mailbox (KMBOX_ATTR_PERSISTENT) does: it holds a reference
+ * until it is unlinked, as a POSIX message queue lives until mq_unlink().
+ * Persistent mailboxes are also on a list of their own, so that two
+ * things no user can do for them get done: when an IPC namespace dies,
+ * nobody can reach its names any more, so a worker that looks every few
+ * seconds unlinks those whose namespace is gone (the namespace's mqueue
+ * superblock then no longer points to it: mq_clear_sbinfo() cleared it);
+ * and at rmmod, whatever persistent mailboxes are left are unlinked and
+ * freed, as the queues of /dev/mqueue go at reboot.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,15 +52,27 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 
 #include "mailbox.h"
 #include "registry.h"
 
-/* Protects the list, the name table's changes, the ids and the last put. */
+/*
+ * Protects the lists, the name table's changes, the ids and the last
+ * put.  The reaper work runs while the list of persistent mailboxes is
+ * not empty.
+ */
 DEFINE_SPINLOCK(kmbox_registry_lock);
 static LIST_HEAD(kmbox_registry_all);
+static LIST_HEAD(kmbox_registry_persistent);
 static struct rhashtable kmbox_registry_names;
 static u64 kmbox_registry_last_id;
+
+/* How often the reaper looks for persistent mailboxes of dead namespaces. */
+#define KMBOX_REAP_INTERVAL	(2 * HZ)
+
+static void kmbox_registry_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kmbox_registry_reaper, kmbox_registry_reap);
 
 /**
  * kmbox_registry_ns_get() - the caller's IPC namespace, as names see it
@@ -199,8 +220,32 @@ int kmbox_registry_add(struct kmbox_mailbox *mbox,
 	}
 	mbox->id = ++kmbox_registry_last_id;
 	list_add_tail_rcu(&mbox->all_node, &kmbox_registry_all);
+	if (mbox->attr_flags & KMBOX_ATTR_PERSISTENT) {
+		/* The name's reference, until it is unlinked. */
+		kmbox_mailbox_get(mbox);
+		if (list_empty(&kmbox_registry_persistent))
+			schedule_delayed_work(&kmbox_registry_reaper,
+					      KMBOX_REAP_INTERVAL);
+		list_add_tail(&mbox->persist_node, &kmbox_registry_persistent);
+	}
 	spin_unlock(&kmbox_registry_lock);
 	return 0;
+}
+
+/*
+ * Take the name of @mbox out of the table, if it is still there.  Returns
+ * true if the caller now holds the reference a persistent name had.
+ */
+static bool kmbox_registry_unname_locked(struct kmbox_mailbox *mbox)
+{
+	lockdep_assert_held(&kmbox_registry_lock);
+	rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
+			       kmbox_names_params);
+	WRITE_ONCE(mbox->unlinked, true);
+	if (!(mbox->attr_flags & KMBOX_ATTR_PERSISTENT))
+		return false;
+	list_del(&mbox->persist_node);
+	return true;
 }
 
 /**
@@ -254,6 +299,7 @@ struct kmbox_mailbox *kmbox_registry_find(const char *name)
 int kmbox_registry_unlink(const char *name)
 {
 	struct kmbox_mailbox *mbox;
+	bool put_name = false;
 	int ret = 0;
 
 	mbox = kmbox_registry_find(name);
@@ -264,18 +310,62 @@ int kmbox_registry_unlink(const char *name)
 		goto out_put;
 	}
 	spin_lock(&kmbox_registry_lock);
-	if (mbox->unlinked) {
-		/* Another unlink got there first. */
-		ret = -ENOENT;
-	} else {
-		rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
-				       kmbox_names_params);
-		WRITE_ONCE(mbox->unlinked, true);
-	}
+	if (mbox->unlinked)
+		ret = -ENOENT;		/* another unlink got there first */
+	else if (kmbox_registry_unname_locked(mbox))
+		put_name = true;
 	spin_unlock(&kmbox_registry_lock);
+	if (put_name)
+		kmbox_mailbox_put(mbox);
 out_put:
 	kmbox_mailbox_put(mbox);
 	return ret;
+}
+
+/* Is the IPC namespace of @ns gone? (See the top of this file.) */
+static bool kmbox_registry_ns_dead(const struct vfsmount *ns)
+{
+	return ns && !READ_ONCE(ns->mnt_sb->s_fs_info);
+}
+
+/*
+ * Unlink the persistent mailboxes that match: those of dead namespaces
+ * (@all false), or all of them.  Returns how many.
+ */
+static unsigned int kmbox_registry_unlink_persistent(bool all)
+{
+	struct kmbox_mailbox *mbox, *next;
+	LIST_HEAD(gone);
+	unsigned int n = 0;
+
+	spin_lock(&kmbox_registry_lock);
+	list_for_each_entry_safe(mbox, next, &kmbox_registry_persistent,
+				 persist_node) {
+		if (!all && !kmbox_registry_ns_dead(mbox->ns))
+			continue;
+		kmbox_registry_unname_locked(mbox);
+		list_add(&mbox->persist_node, &gone);
+	}
+	spin_unlock(&kmbox_registry_lock);
+	/* Their names' references, which may be their last. */
+	list_for_each_entry_safe(mbox, next, &gone, persist_node) {
+		kmbox_mailbox_put(mbox);
+		n++;
+	}
+	return n;
+}
+
+static void kmbox_registry_reap(struct work_struct *work)
+{
+	bool again;
+
+	kmbox_registry_unlink_persistent(false);
+	spin_lock(&kmbox_registry_lock);
+	again = !list_empty(&kmbox_registry_persistent);
+	spin_unlock(&kmbox_registry_lock);
+	if (again)
+		schedule_delayed_work(&kmbox_registry_reaper,
+				      KMBOX_REAP_INTERVAL);
 }
 
 /**
@@ -366,12 +456,21 @@ int kmbox_registry_init(void)
 }
 
 /**
- * kmbox_registry_exit() - remove /proc/driver/kmbox and the name table
+ * kmbox_registry_exit() - remove the persistent mailboxes left,
+ *	/proc/driver/kmbox and the name table
  *
- * Every mailbox is gone: each file holds the module.
+ * No file is left (each holds the module), so the names' references are
+ * the last of the persistent mailboxes: unlinking frees them.
  */
 void kmbox_registry_exit(void)
 {
+	unsigned int n;
+
+	cancel_delayed_work_sync(&kmbox_registry_reaper);
+	n = kmbox_registry_unlink_persistent(true);
+	if (n)
+		pr_info("unloaded: removed %u persistent mailbox%s\n", n,
+			n == 1 ? "" : "es");
 	remove_proc_entry("driver/kmbox", NULL);
 	/* Mailboxes are freed after a grace period; wait for the last. */
 	rcu_barrier();

@@ -326,4 +326,57 @@ TEST_F_TIMEOUT(ex, direct, SLOW)
 	EXPECT_NOT_PRINTED("no answer");
 }
 
+/*
+ * The README's walkthrough: producer and consumer, each started alone,
+ * in either order, through the persistent hangup mailbox "jobs".
+ */
+TEST_F_TIMEOUT(ex, walkthrough_producer_first, SLOW)
+{
+	kmbox_test_unlink("jobs");
+	RUN_OK("producer");
+	EXPECT_LINES("producer: sent \"job 1\"\n",
+		     "producer: sent \"job 2\"\n",
+		     "producer: sent \"job 3\"\n");
+	/* The producer is gone; its jobs are not. */
+	RUN_OK("consumer");
+	EXPECT_LINES("consumer: got \"job 1\"\n", "consumer: got \"job 2\"\n",
+		     "consumer: got \"job 3\"\n", "consumer: end of stream\n");
+	/* The consumer removed the mailbox. */
+	EXPECT_EQ(-ENOENT, kmbox_test_open("jobs", KMBOX_CLOEXEC));
+}
+
+TEST_F_TIMEOUT(ex, walkthrough_consumer_first, SLOW)
+{
+	char path[PATH_MAX], out[4096];
+	int fds[2], n, len = 0;
+	pid_t consumer;
+
+	kmbox_test_unlink("jobs");
+	ASSERT_EQ(0, find_example("consumer", path, sizeof(path)));
+	ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
+	consumer = fork();
+	ASSERT_GE(consumer, 0);
+	if (consumer == 0) {
+		if (dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
+			_exit(126);
+		execl(path, "consumer", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* It waits for the producer, which comes later. */
+	ASSERT_EQ(0, kmbox_test_wait_sleeping(consumer));
+	RUN_OK("producer");
+	while (len < (int)sizeof(out) - 1 &&
+	       (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(fds[0]);
+	EXPECT_EQ(0, kmbox_test_reap(consumer));
+	expect_lines(_metadata, out,
+		     LINES("consumer: got \"job 1\"\n", "consumer: got \"job 2\"\n",
+			   "consumer: got \"job 3\"\n",
+			   "consumer: end of stream\n"));
+	EXPECT_EQ(-ENOENT, kmbox_test_open("jobs", KMBOX_CLOEXEC));
+}
+
 TEST_HARNESS_MAIN

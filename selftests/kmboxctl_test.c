@@ -233,10 +233,7 @@ FIXTURE_TEARDOWN(ctl)
 	kmbox_test_kill_kids(&self->kids);
 	if (self->fd >= 0)
 		close(self->fd);
-	/*
-	 * End a holder that "create" left, if the test did not: one left
-	 * behind would keep the module from being unloaded.
-	 */
+	/* Remove what "create" made, if the test did not. */
 	if (id_of(self->name))
 		run_as(self, 0, NULL, ARGS("rm", self->name));
 	if (self->name2[0] && id_of(self->name2))
@@ -517,7 +514,7 @@ TEST_F(ctl, create_and_ls)
 	EXPECT_EQ(100, a.max_msg_size);
 	EXPECT_EQ(700, a.max_bytes);
 	EXPECT_EQ(0640, a.mode);
-	EXPECT_EQ(0, a.flags);
+	EXPECT_EQ(KMBOX_ATTR_PERSISTENT, a.flags);
 	close(fd);
 
 	ASSERT_EQ(0, CTL("ls"));
@@ -531,9 +528,9 @@ TEST_F(ctl, create_and_ls)
 	EXPECT_EQ(0, e.msgs);
 	EXPECT_EQ(7, e.max_msgs);
 	EXPECT_EQ(700, e.max_bytes);
-	/* The holder's descriptor. */
+	/* Persistent: its name keeps it, no process does. */
 	EXPECT_EQ(0, e.senders);
-	EXPECT_EQ(1, e.receivers);
+	EXPECT_EQ(0, e.receivers);
 	ASSERT_EQ(0, CTL("ls", "--names"));
 	snprintf(want, sizeof(want), "\n%s\n", self->name);
 	EXPECT_TRUE(!strncmp(self->r.out, want + 1, strlen(want + 1)) ||
@@ -658,9 +655,9 @@ TEST_F(ctl, create_existing)
 	ASSERT_GE(self->fd, 0);
 	ASSERT_EQ(0, kmbox_test_ioctl(self->fd, KMBOX_IOC_GET_ATTR, &a));
 	EXPECT_EQ(5, a.max_msgs);
-	/* One holder, not two: the creator's descriptor and this one. */
+	/* No descriptor of the commands is left: only this one. */
 	EXPECT_EQ(0, CTL("stat", self->name));
-	EXPECT_STREQ("2", stat_value(self->r.out, "receivers", val,
+	EXPECT_STREQ("1", stat_value(self->r.out, "receivers", val,
 				     sizeof(val)));
 }
 
@@ -672,7 +669,7 @@ TEST_F(ctl, create_hangup_region)
 	ASSERT_EQ(0, CTL("create", "--hangup", "--region-size", "4096",
 			 self->name));
 	ASSERT_EQ(0, CTL("stat", self->name));
-	EXPECT_STREQ("0x1 (hangup)",
+	EXPECT_STREQ("0x3 (hangup,persistent)",
 		     stat_value(self->r.out, "attr_flags", val, sizeof(val)));
 	EXPECT_STREQ("4096",
 		     stat_value(self->r.out, "region_size", val, sizeof(val)));
@@ -690,7 +687,7 @@ TEST_F(ctl, create_refused)
 	EXPECT_EQ(-ENOENT, kmbox_test_open(self->name, KMBOX_CLOEXEC));
 }
 
-/* rm: the name goes, and with the holder gone, the mailbox too. */
+/* rm: the name goes, and with it the mailbox, which no one has open. */
 TEST_F(ctl, rm_ends_mailbox)
 {
 	__u64 id;

@@ -2,7 +2,8 @@
 /*
  * Module lifetime: kmbox cannot be unloaded while a /dev/kmbox file or a
  * mailbox file is open or a mailbox's region is mapped, unloads once
- * they are gone, and loads again.
+ * they are gone, removing the persistent mailboxes no one has open, and
+ * loads again.
  *
  * Needs root and KMBOX_MODULE, the path of kmbox.ko, to load it again.
  * Leaves the module loaded, as it found it.
@@ -170,6 +171,57 @@ TEST_F(module, unload_refused_while_region_mapped)
 }
 
 /* A second load of a loaded module is refused and changes nothing. */
+/* How many records of the kernel log contain @what, or -1. */
+static int kmsg_count(const char *what)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char rec[8192];
+	ssize_t got;
+	int n = 0;
+
+	if (fd < 0)
+		return -1;
+	/* One record a read; EPIPE for one overwritten meanwhile. */
+	while ((got = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (got <= 0)
+			continue;
+		rec[got] = 0;
+		if (strstr(rec, what))
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * Persistent mailboxes hold no file, so they do not hold the module:
+ * unloading removes and frees them (KASAN and kmemleak watch), says how
+ * many in the kernel log, and after a reload their names are free.
+ */
+TEST_F(module, unload_removes_persistent_mailboxes)
+{
+	static const char said[] = "kmbox: unloaded: removed 2 persistent mailboxes";
+	struct kmbox_attr a = { .flags = KMBOX_ATTR_PERSISTENT };
+	char name[2][64];
+	int i, fd, before;
+
+	for (i = 0; i < 2; i++) {
+		kmbox_test_name(name[i], sizeof(name[i]), "unload-persist");
+		fd = kmbox_test_create(name[i], &a, KMBOX_CLOEXEC);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(1, kmbox_test_send(fd, "x", 1, 0, 0));
+		close(fd);
+	}
+	before = kmsg_count(said);
+	ASSERT_GE(before, 0);
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_FALSE(module_loaded());
+	EXPECT_EQ(before + 1, kmsg_count(said));
+	ASSERT_EQ(0, load_module(self->path));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(-ENOENT, kmbox_test_open(name[i], KMBOX_CLOEXEC));
+}
+
 TEST_F(module, double_load_eexist)
 {
 	ASSERT_EQ(-EEXIST, load_module(self->path));

@@ -39,7 +39,8 @@ TEST_F(dev, version)
 TEST_F(dev, features)
 {
 	const __u64 known = KMBOX_FEATURE_MAILBOX | KMBOX_FEATURE_BATCH |
-			    KMBOX_FEATURE_REGION | KMBOX_FEATURE_RING;
+			    KMBOX_FEATURE_REGION | KMBOX_FEATURE_RING |
+			    KMBOX_FEATURE_PERSISTENT;
 	struct kmbox_version ver;
 
 	memset(&ver, 0xAA, sizeof(ver));

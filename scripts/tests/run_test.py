@@ -45,6 +45,22 @@ class MakeRun(unittest.TestCase):
         # Far from the runner's own timeout (TIMEOUT + 180 s).
         self.assertLess(r.secs, 150)
 
+    def test_readme_walkthrough(self):
+        """The README's producer and consumer, as its two commands run
+        them: each order gives every job, then the end of the stream."""
+        progs = "PROG=examples/producer.c examples/consumer.c"
+        for cmd in ("producer; consumer",
+                    "consumer & sleep 1; producer; wait"):
+            r = run(["make", "-s", "run", progs, "CMD=" + cmd])
+            self.assertEqual(0, r.run_status(), r.out)
+            for i in (1, 2, 3):
+                self.assertIn('producer: sent "job %d"\n' % i, r.out)
+            self.assertIn('consumer: got "job 1"\n'
+                          'consumer: got "job 2"\n'
+                          'consumer: got "job 3"\n'
+                          'consumer: end of stream\n', r.out)
+            self.assertNotIn("FAIL", r.out)
+
     def test_usage(self):
         """No PROG, a missing one, a bad TIMEOUT: a message, no VM."""
         r = run(["make", "-s", "run"])

@@ -3,12 +3,10 @@
  * kmboxctl: list, make, remove, inspect and use kmbox mailboxes from the
  * shell, as ipcs(1), ipcmk(1) and ipcrm(1) do for System V IPC.
  *
- * A mailbox lives only while a descriptor refers to it, so "create"
- * leaves a small process behind, named kmboxctl-hold, that keeps one
- * open until "rm" removes the name.  See kmboxctl(1).
+ * "create" makes persistent mailboxes (KMBOX_ATTR_PERSISTENT), which
+ * their name keeps until "rm" removes it.  See kmboxctl(1).
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +40,6 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define PROC_LIST	"/proc/driver/kmbox"
-#define HOLDER_COMM	"kmboxctl-hold"
 #define NSEC_PER_SEC	1000000000ull
 
 struct command {
@@ -273,41 +269,20 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 }
 
 /*
- * A descriptor for looking at a mailbox: receive role, or send role if
- * the mode grants only that.  *@role gets the role taken, so that the
- * figures can leave this descriptor out.
+ * KMBOX_IOC_STAT of mailbox @name, through a descriptor with no role:
+ * it counts as neither sender nor receiver, so looking changes nothing
+ * (not the figures, not the end of a hangup stream).
  */
-static int open_to_look(const char *name, unsigned int *role)
-{
-	int fd;
-
-	*role = KMBOX_RECV;
-	fd = kmbox_open(name, KMBOX_RECV | KMBOX_CLOEXEC);
-	if (fd == -EACCES) {
-		*role = KMBOX_SEND;
-		fd = kmbox_open(name, KMBOX_SEND | KMBOX_CLOEXEC);
-	}
-	return fd;
-}
-
-/* KMBOX_IOC_STAT of mailbox @name, without kmboxctl's own descriptor. */
 static int stat_by_name(const char *name, struct kmbox_stat *st)
 {
-	unsigned int role;
 	int fd, ret;
 
-	fd = open_to_look(name, &role);
+	fd = kmbox_open(name, KMBOX_NOROLE | KMBOX_CLOEXEC);
 	if (fd < 0)
 		return fd;
 	ret = kmbox_stat(fd, st);
 	close(fd);
-	if (ret < 0)
-		return ret;
-	if (role == KMBOX_RECV && st->receivers)
-		st->receivers--;
-	if (role == KMBOX_SEND && st->senders)
-		st->senders--;
-	return 0;
+	return ret < 0 ? ret : 0;
 }
 
 /* ls, watch --all: /proc/driver/kmbox as a table. */
@@ -472,47 +447,7 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 	return print_table(how);
 }
 
-/* create: the mailbox, and a process that keeps it. */
-
-/*
- * The holder: detached from the terminal and from the caller's pipes,
- * it keeps @fd open until the name is removed.  "rm" ends it at once
- * with SIGTERM; a look once a second catches a name removed otherwise.
- */
-static void __noreturn hold(int fd, int ready)
-{
-	struct kmbox_stat st;
-	long i, max = sysconf(_SC_OPEN_MAX);
-	int null;
-
-	/* Nothing of the caller's but the mailbox: no pipe stays open. */
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (i = 3; i < max; i++)
-		if (i != fd && i != ready)
-			close(i);
-	setsid();
-	prctl(PR_SET_NAME, HOLDER_COMM, 0, 0, 0);
-	signal(SIGTERM, SIG_DFL);
-	if (chdir("/"))
-		_exit(EXIT_FAIL);
-	null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	if (write(ready, "", 1) != 1)
-		_exit(EXIT_FAIL);
-	close(ready);
-	for (;;) {
-		sleep(1);
-		if (kmbox_stat(fd, &st) || (st.state & KMBOX_STATE_UNLINKED))
-			_exit(EXIT_OK);
-	}
-}
+/* create: a persistent mailbox, which its name keeps until rm. */
 
 static int cmd_create(const struct command *cmd, int argc, char **argv)
 {
@@ -530,10 +465,9 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 	struct kmbox_attr attr = { 0 };
 	bool excl = false;
 	const char *name;
-	int c, fd, ret, pipefd[2];
-	char *end, byte;
-	pid_t pid;
+	int c, fd, ret;
 	__u64 mode;
+	char *end;
 
 	while ((c = getopt_long(argc, argv, ":n:s:b:m:r:Hxh", opts,
 				NULL)) != -1) {
@@ -583,136 +517,19 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 			     "one NAME at a time");
 	name = argv[optind];
 
-	/*
-	 * The holder takes the receive role: in a hangup mailbox receivers
-	 * still see end-of-stream when the last sender closes.
-	 */
+	/* No role: a sender or receiver would count for hangup. */
+	attr.flags |= KMBOX_ATTR_PERSISTENT;
 	fd = kmbox_create(name, &attr,
-			  KMBOX_RECV | KMBOX_EXCL | KMBOX_CLOEXEC);
+			  KMBOX_NOROLE | KMBOX_EXCL | KMBOX_CLOEXEC);
 	if (fd == -EEXIST && !excl)
 		return EXIT_OK;		/* it exists: nothing to do */
 	if (fd < 0)
 		return fail(name, "create", -fd);
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		ret = errno;
-		kmbox_unlink(name);
-		return fail(name, "pipe", ret);
-	}
-	pid = fork();
-	if (pid < 0) {
-		ret = errno;
-		kmbox_unlink(name);
-		return fail(name, "fork", ret);
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		hold(fd, pipefd[1]);
-	}
 	close(fd);
-	close(pipefd[1]);
-	/* Back only once the holder can be found by its name. */
-	while ((ret = read(pipefd[0], &byte, 1)) < 0 && errno == EINTR)
-		;
-	close(pipefd[0]);
-	if (ret != 1)
-		return fail(name, "holder process", ECHILD);
 	return EXIT_OK;
 }
 
-/* rm: the name, and the holder of the mailbox it named. */
-
-/* @name as the module escapes it in fdinfo: " \t\n\\" as \ooo. */
-static void escape_name(const char *name, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (; *name && n + 5 < size; name++) {
-		if (strchr(" \t\n\\", *name))
-			n += snprintf(out + n, size - n, "\\%03o",
-				      (unsigned char)*name);
-		else
-			out[n++] = *name;
-	}
-	out[n] = 0;
-}
-
-/*
- * Whether fdinfo @path is a kmbox descriptor of the mailbox whose name
- * was @esc (escaped) and has been removed.
- */
-static bool holds_unlinked(const char *path, const char *esc)
-{
-	bool name_ok = false, gone = false;
-	char line[2048];
-	unsigned int state;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (!strncmp(line, "kmbox-name:\t", 12))
-			name_ok = !strcmp(line + 12, esc);
-		else if (sscanf(line, "state:\t%x", &state) == 1)
-			gone = state & KMBOX_STATE_UNLINKED;
-	}
-	fclose(f);
-	return name_ok && gone;
-}
-
-/* Waits up to 2 s for @path to vanish: the holder's descriptor closed. */
-static void wait_gone(const char *path)
-{
-	int i;
-
-	for (i = 0; i < 2000 && !access(path, F_OK); i++)
-		usleep(1000);
-}
-
-/* Ends every holder (of this user) of a removed mailbox named @name. */
-static void end_holders(const char *name)
-{
-	char esc[4 * KMBOX_NAME_MAX + 8], path[600], comm[32];
-	struct dirent *p, *d;
-	DIR *proc, *fds;
-	FILE *f;
-
-	escape_name(name, esc, sizeof(esc));
-	proc = opendir("/proc");
-	if (!proc)
-		return;
-	while ((p = readdir(proc))) {
-		if (!isdigit((unsigned char)p->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		if (strcmp(comm, HOLDER_COMM "\n"))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fdinfo", p->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((d = readdir(fds))) {
-			if (!isdigit((unsigned char)d->d_name[0]))
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s",
-				 p->d_name, d->d_name);
-			if (!holds_unlinked(path, esc))
-				continue;
-			if (!kill(atoi(p->d_name), SIGTERM))
-				wait_gone(path);
-			break;
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-}
+/* rm: the name; the mailbox goes with the last descriptor, if any. */
 
 static int cmd_rm(const struct command *cmd, int argc, char **argv)
 {
@@ -727,11 +544,8 @@ static int cmd_rm(const struct command *cmd, int argc, char **argv)
 		return usage("missing NAME");
 	for (i = optind; i < argc; i++) {
 		err = kmbox_unlink(argv[i]);
-		if (err) {
+		if (err)
 			ret = fail(argv[i], "remove", -err);
-			continue;
-		}
-		end_holders(argv[i]);
 	}
 	return ret;
 }
@@ -742,7 +556,10 @@ static void print_flags(const char *key, unsigned int v, bool attr)
 {
 	printf("%-20s%#x", key, v);
 	if (attr && v)
-		printf(" (%s)", v & KMBOX_ATTR_HANGUP ? "hangup" : "?");
+		printf(" (%s%s%s)", v & KMBOX_ATTR_HANGUP ? "hangup" : "",
+		       v & KMBOX_ATTR_HANGUP && v & KMBOX_ATTR_PERSISTENT ?
+		       "," : "",
+		       v & KMBOX_ATTR_PERSISTENT ? "persistent" : "");
 	if (!attr && v)
 		printf(" (%s%s%s)", v & KMBOX_STATE_NAMED ? "named" : "anonymous",
 		       v & KMBOX_STATE_UNLINKED ? ",unlinked" : "",
@@ -977,6 +794,46 @@ static int xfer_open(struct xfer *x, unsigned int role)
 	return EXIT_OK;
 }
 
+/*
+ * The sending side of recv_wait_sender(): in a hangup mailbox whose
+ * receivers have all gone, sending fails with EPIPE until a new one
+ * opens.  Like open() of a FIFO for writing, wait for a receiver (or a
+ * shutdown) instead.  1 to go on, or an exit code.
+ */
+static int send_wait_receiver(struct xfer *x, __u64 start)
+{
+	struct pollfd p = { .fd = x->fd, .events = POLLOUT };
+	struct kmbox_attr attr;
+	struct kmbox_stat st;
+	struct timespec ts;
+	long long left;
+	int err;
+
+	err = kmbox_getattr(x->fd, &attr);
+	if (err)
+		return fail(x->name, "attributes", -err);
+	if (!(attr.flags & KMBOX_ATTR_HANGUP))
+		return 1;
+	for (;;) {
+		err = kmbox_stat(x->fd, &st);
+		if (err)
+			return fail(x->name, "stat", -err);
+		if (st.receivers || (st.state & KMBOX_STATE_SHUTDOWN))
+			return 1;
+		/* No receiver yet ever: sending works, nothing to wait for. */
+		if (poll(&p, 1, 0) >= 0 && !(p.revents & POLLERR))
+			return 1;
+		left = remaining_ns(x, start);
+		if (left == 0)
+			return timed_out(x->name, "send",
+					 x->nonblock ? EAGAIN : ETIMEDOUT);
+		if (left < 0 || left > 20000000)
+			left = 20000000;
+		ts = ns_to_ts(left);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int cmd_send(const struct command *cmd, int argc, char **argv)
 {
 	struct kmbox_attr attr;
@@ -993,6 +850,10 @@ static int cmd_send(const struct command *cmd, int argc, char **argv)
 	ret = xfer_open(&x, KMBOX_SEND);
 	if (ret)
 		goto out;
+	ret = send_wait_receiver(&x, now_ns());
+	if (ret != 1)
+		goto out;
+	ret = EXIT_OK;
 	if (optind != argc) {
 		for (; optind < argc && !ret; optind++)
 			ret = send_one(&x, argv[optind], strlen(argv[optind]));

@@ -36,6 +36,8 @@
 #define KMBOX_FEATURE_BATCH	_BITULL(1)	/* KMBOX_IOC_SENDV, KMBOX_IOC_RECVV */
 #define KMBOX_FEATURE_REGION	_BITULL(2)	/* shared regions (mmap) */
 #define KMBOX_FEATURE_RING	_BITULL(3)	/* KMBOX_IOC_RING_* doorbells */
+#define KMBOX_FEATURE_PERSISTENT _BITULL(4)	/* KMBOX_ATTR_PERSISTENT and
+						 * KMBOX_NOROLE */
 
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
@@ -51,6 +53,8 @@ struct kmbox_version {
 
 /* struct kmbox_attr.flags */
 #define KMBOX_ATTR_HANGUP	_BITUL(0)	/* end-of-stream and EPIPE, as pipes */
+#define KMBOX_ATTR_PERSISTENT	_BITUL(1)	/* the name keeps the mailbox until
+						 * it is unlinked, as mq_open() */
 
 /**
  * struct kmbox_attr - attributes of a mailbox
@@ -81,13 +85,15 @@ struct kmbox_attr {
 #define KMBOX_EXCL	_BITUL(2)	/* create: EEXIST if the name exists */
 #define KMBOX_CLOEXEC	_BITUL(3)	/* the fd is closed on exec */
 #define KMBOX_NONBLOCK	_BITUL(4)	/* the fd is O_NONBLOCK */
+#define KMBOX_NOROLE	_BITUL(5)	/* the fd neither sends nor receives:
+					 * for STAT, attributes, shutdown */
 
 /**
  * struct kmbox_create - argument of KMBOX_IOC_CREATE
  * @name: user pointer to a NUL-terminated name, or 0 for an anonymous
  *	mailbox
- * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_EXCL,
- *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both) or KMBOX_NOROLE,
+ *	KMBOX_EXCL, KMBOX_CLOEXEC, KMBOX_NONBLOCK
  * @pad: must be zero
  * @attr: attributes of the new mailbox; when an existing named mailbox
  *	is opened instead (no KMBOX_EXCL) they must still be valid, and the
@@ -103,8 +109,8 @@ struct kmbox_create {
 /**
  * struct kmbox_open - argument of KMBOX_IOC_OPEN
  * @name: user pointer to a NUL-terminated name
- * @flags: KMBOX_SEND, KMBOX_RECV (neither: both), KMBOX_CLOEXEC,
- *	KMBOX_NONBLOCK
+ * @flags: KMBOX_SEND, KMBOX_RECV (neither: both) or KMBOX_NOROLE,
+ *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
  * @pad: must be zero
  */
 struct kmbox_open {
