@@ -206,7 +206,9 @@ class KmboxExamples(Directive):
         makefile = os.path.join(folder, "Makefile")
         env.note_dependency(makefile)
         with open(makefile) as f:
-            progs = re.search(r"^PROGS\s*:=\s*(.*)$", f.read(), re.M).group(1).split()
+            # Make's line continuations joined first.
+            text = re.sub(r"\\\n", " ", f.read())
+            progs = re.search(r"^PROGS\s*:=\s*(.*)$", text, re.M).group(1).split()
         out = []
         for name in progs:
             src = os.path.join(folder, name + ".c")

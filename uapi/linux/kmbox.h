@@ -36,8 +36,7 @@
 #define KMBOX_FEATURE_BATCH	_BITULL(1)	/* KMBOX_IOC_SENDV, KMBOX_IOC_RECVV */
 #define KMBOX_FEATURE_REGION	_BITULL(2)	/* shared regions (mmap) */
 #define KMBOX_FEATURE_RING	_BITULL(3)	/* KMBOX_IOC_RING_* doorbells */
-#define KMBOX_FEATURE_PERSISTENT _BITULL(4)	/* KMBOX_ATTR_PERSISTENT and
-						 * KMBOX_NOROLE */
+#define KMBOX_FEATURE_PERSISTENT _BITULL(4)	/* PERSISTENT, NOROLE */
 
 /**
  * struct kmbox_version - answer of KMBOX_IOC_VERSION
@@ -53,8 +52,7 @@ struct kmbox_version {
 
 /* struct kmbox_attr.flags */
 #define KMBOX_ATTR_HANGUP	_BITUL(0)	/* end-of-stream and EPIPE, as pipes */
-#define KMBOX_ATTR_PERSISTENT	_BITUL(1)	/* the name keeps the mailbox until
-						 * it is unlinked, as mq_open() */
+#define KMBOX_ATTR_PERSISTENT	_BITUL(1)	/* the name keeps it until unlinked */
 
 /**
  * struct kmbox_attr - attributes of a mailbox
@@ -85,8 +83,7 @@ struct kmbox_attr {
 #define KMBOX_EXCL	_BITUL(2)	/* create: EEXIST if the name exists */
 #define KMBOX_CLOEXEC	_BITUL(3)	/* the fd is closed on exec */
 #define KMBOX_NONBLOCK	_BITUL(4)	/* the fd is O_NONBLOCK */
-#define KMBOX_NOROLE	_BITUL(5)	/* the fd neither sends nor receives:
-					 * for STAT, attributes, shutdown */
+#define KMBOX_NOROLE	_BITUL(5)	/* the fd neither sends nor receives */
 
 /**
  * struct kmbox_create - argument of KMBOX_IOC_CREATE
