@@ -2,7 +2,8 @@
 /*
  * kmbox: messages and the priority queue that holds them.
  *
- * A message is one allocation, its data beside its header, copied in
+ * A message is one allocation, its data beside its header (a long one has
+ * its data apart: see KMBOX_MSG_INLINE_MAX), copied in
  * from userspace when it is made, before its mailbox is locked, so a
  * fault or a short allocation never leaves half a message queued.  Its
  * memory is charged to the sender's memory cgroup.
@@ -20,6 +21,13 @@
 
 #include "queue.h"
 
+/* The data of a message, if it has an allocation of its own. */
+static void kmbox_message_free_data(struct kmbox_message *msg)
+{
+	if (msg->data != msg->inline_data)
+		kvfree(msg->data);
+}
+
 /**
  * kmbox_message_new() - make a message from a user buffer
  * @buf: the message in userspace
@@ -34,20 +42,28 @@
 struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 					u32 prio)
 {
-	struct kmbox_message *msg;
-
 	/*
 	 * At its memory cgroup's limit, a sender gets ENOMEM rather than
 	 * the OOM killer: the size is the caller's choice, and failing is
 	 * what the caller can handle.
 	 */
-	msg = kvmalloc(struct_size(msg, data, len),
-		       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	bool apart = len > KMBOX_MSG_INLINE_MAX;
+	struct kmbox_message *msg;
+	int err;
+
+	msg = kmalloc(apart ? sizeof(*msg) : struct_size(msg, inline_data, len),
+		      gfp);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
+	msg->data = apart ? kvmalloc(len, gfp) : msg->inline_data;
+	if (!msg->data) {
+		err = -ENOMEM;
+		goto err_free_msg;
+	}
 	if (copy_from_user(msg->data, buf, len)) {
-		kvfree(msg);
-		return ERR_PTR(-EFAULT);
+		err = -EFAULT;
+		goto err_free_data;
 	}
 	refcount_set(&msg->ref, 1);
 	msg->len = len;
@@ -57,6 +73,12 @@ struct kmbox_message *kmbox_message_new(const void __user *buf, size_t len,
 	msg->sender = get_pid(task_tgid(current));
 	msg->sender_euid = current_euid();
 	return msg;
+
+err_free_data:
+	kmbox_message_free_data(msg);
+err_free_msg:
+	kfree(msg);
+	return ERR_PTR(err);
 }
 
 /**
@@ -78,7 +100,8 @@ void kmbox_message_put(struct kmbox_message *msg)
 	else if (!refcount_dec_and_test(&msg->ref))
 		return;
 	put_pid(msg->sender);
-	kvfree(msg);
+	kmbox_message_free_data(msg);
+	kfree(msg);
 }
 
 /**

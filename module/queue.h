@@ -6,6 +6,7 @@
 #define _KMBOX_QUEUE_H
 
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -25,7 +26,9 @@ struct pid;
  * @sender: thread group of the sender (a reference)
  * @sender_euid: effective uid of the sender
  * @prio: priority, 0 to KMBOX_PRIO_MAX
- * @data: the message
+ * @data: the message: @inline_data, or an allocation of its own for one
+ *	longer than KMBOX_MSG_INLINE_MAX
+ * @inline_data: the message, when it is short
  *
  * Immutable once queued, so that it can be copied out with no lock held.
  */
@@ -38,8 +41,16 @@ struct kmbox_message {
 	struct pid *sender;
 	kuid_t sender_euid;
 	u32 prio;
-	char data[];
+	char *data;
+	char inline_data[];
 };
+
+/*
+ * A message up to this long is one allocation, its data beside its
+ * header; a longer one has its data apart, so that a power-of-two length
+ * (64 KiB, 1 MiB) is not rounded up to twice itself for the header's sake.
+ */
+#define KMBOX_MSG_INLINE_MAX	(PAGE_SIZE - sizeof(struct kmbox_message))
 
 /**
  * struct kmbox_queue - messages by priority, FIFO within a priority

@@ -416,7 +416,7 @@ TEST_F(mb, stress_no_lost_wakeup)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
+	ASSERT_TRUE(sh != MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
 	sh->rw = self->rw;
 	sh->deadline = kmbox_test_now_ns() +
