@@ -92,6 +92,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	INIT_LIST_HEAD(&mbox->all_node);
 	INIT_LIST_HEAD(&mbox->persist_node);
 	spin_lock_init(&mbox->lock);
+	seqcount_spinlock_init(&mbox->figures_seq, &mbox->lock);
 	kmbox_queue_init(&mbox->queue);
 	mbox->max_msgs = attr->max_msgs;
 	mbox->max_msg_size = attr->max_msg_size;
@@ -203,6 +204,25 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode)
 	if (want ? (mode & want) == want : mode & 06)
 		return 0;
 	return capable(CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+}
+
+/*
+ * A lock hold that changes figures STAT reports: STAT reads them without
+ * the lock and retries while such a hold runs, so that it sees them all
+ * of one moment (sent - received = msgs, say) and never waits for long.
+ */
+static void kmbox_mailbox_lock_figures(struct kmbox_mailbox *mbox)
+	__acquires(&mbox->lock)
+{
+	spin_lock(&mbox->lock);
+	write_seqcount_begin(&mbox->figures_seq);
+}
+
+static void kmbox_mailbox_unlock_figures(struct kmbox_mailbox *mbox)
+	__releases(&mbox->lock)
+{
+	write_seqcount_end(&mbox->figures_seq);
+	spin_unlock(&mbox->lock);
 }
 
 /*
@@ -377,7 +397,7 @@ static void kmbox_mailbox_admit_locked(struct kmbox_mailbox *mbox,
  */
 void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
 {
-	spin_lock(&mbox->lock);
+	kmbox_mailbox_lock_figures(mbox);
 	if (fmode & FMODE_WRITE) {
 		WRITE_ONCE(mbox->senders, mbox->senders + 1);
 		WRITE_ONCE(mbox->had_sender, true);
@@ -386,7 +406,7 @@ void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
 		WRITE_ONCE(mbox->receivers, mbox->receivers + 1);
 		WRITE_ONCE(mbox->had_receiver, true);
 	}
-	spin_unlock(&mbox->lock);
+	kmbox_mailbox_unlock_figures(mbox);
 }
 
 /**
@@ -403,7 +423,7 @@ void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 	bool hangup = mbox->attr_flags & KMBOX_ATTR_HANGUP;
 	struct kmbox_wakeups wk;
 
-	spin_lock(&mbox->lock);
+	kmbox_mailbox_lock_figures(mbox);
 	kmbox_wakeups_init_locked(mbox, &wk);
 	if (fmode & FMODE_WRITE) {
 		WRITE_ONCE(mbox->senders, mbox->senders - 1);
@@ -421,7 +441,7 @@ void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 			wk.events |= EPOLLERR;
 		}
 	}
-	spin_unlock(&mbox->lock);
+	kmbox_mailbox_unlock_figures(mbox);
 	kmbox_wakeups_flush(mbox, &wk);
 }
 
@@ -456,7 +476,7 @@ int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
 		bool waiting = false;
 		u64 now = 0;
 
-		spin_lock(&mbox->lock);
+		kmbox_mailbox_lock_figures(mbox);
 		kmbox_wakeups_init_locked(mbox, &wk);
 		for (; i < n; i++) {
 			struct kmbox_message *msg = msgs[i];
@@ -485,7 +505,7 @@ int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
 		}
 		kmbox_mailbox_feed_locked(mbox, &wk);
 		kmbox_wakeups_queued_locked(mbox, &wk, false);
-		spin_unlock(&mbox->lock);
+		kmbox_mailbox_unlock_figures(mbox);
 		kmbox_wakeups_flush(mbox, &wk);
 
 		if (!waiting)
@@ -602,7 +622,7 @@ void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 	unsigned int i;
 	u64 now = 0;
 
-	spin_lock(&mbox->lock);
+	kmbox_mailbox_lock_figures(mbox);
 	kmbox_wakeups_init_locked(mbox, &wk);
 	for (i = 0; i < delivered; i++) {
 		WRITE_ONCE(mbox->held_msgs, mbox->held_msgs - 1);
@@ -617,7 +637,7 @@ void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 	}
 	kmbox_mailbox_feed_locked(mbox, &wk);
 	kmbox_wakeups_queued_locked(mbox, &wk, delivered < n);
-	spin_unlock(&mbox->lock);
+	kmbox_mailbox_unlock_figures(mbox);
 	kmbox_wakeups_flush(mbox, &wk);
 
 	for (i = 0; i < delivered; i++)
@@ -644,13 +664,13 @@ void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox)
 {
 	struct kmbox_wakeups wk;
 
-	spin_lock(&mbox->lock);
+	kmbox_mailbox_lock_figures(mbox);
 	kmbox_wakeups_init_locked(mbox, &wk);
 	WRITE_ONCE(mbox->shutdown, true);
 	kmbox_waiter_wake_all_locked(&mbox->recv_waiters, &wk.wakes);
 	kmbox_waiter_wake_all_locked(&mbox->send_waiters, &wk.wakes);
 	wk.events = EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLOUT | EPOLLERR;
-	spin_unlock(&mbox->lock);
+	kmbox_mailbox_unlock_figures(mbox);
 	kmbox_wakeups_flush(mbox, &wk);
 	kmbox_ring_wake_all(mbox);
 }
@@ -753,7 +773,7 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	if (!kmbox_mailbox_is_owner(mbox))
 		return -EPERM;
 
-	spin_lock(&mbox->lock);
+	kmbox_mailbox_lock_figures(mbox);
 	kmbox_wakeups_init_locked(mbox, &wk);
 	if (attr.flags && attr.flags != mbox->attr_flags) {
 		ret = -EINVAL;
@@ -793,7 +813,7 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	WRITE_ONCE(mbox->mode, attr.mode);
 	kmbox_mailbox_attr_changed_locked(mbox, &wk);
 out_unlock:
-	spin_unlock(&mbox->lock);
+	kmbox_mailbox_unlock_figures(mbox);
 	kmbox_wakeups_flush(mbox, &wk);
 	return ret;
 }
@@ -803,12 +823,15 @@ out_unlock:
  * @mbox: the mailbox
  * @st: filled in completely (padding and reserved fields zero)
  *
- * Reads every figure without the lock, so it never waits for the
- * mailbox: the figures are each exact, together a close snapshot.
+ * Reads the figures without the lock, retrying while a lock hold changes
+ * them (a seqcount): together they are of one moment, and a reader is
+ * never held up for longer than a few list operations.
  */
 void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 {
 	struct user_namespace *ns = current_user_ns();
+	unsigned int seq;
+	bool shutdown;
 
 	memset(st, 0, sizeof(*st));
 	st->id = mbox->id;
@@ -820,24 +843,28 @@ void kmbox_mailbox_stat(struct kmbox_mailbox *mbox, struct kmbox_stat *st)
 	}
 	if (kmbox_registry_is_unlinked(mbox))
 		st->state |= KMBOX_STATE_UNLINKED;
-	if (READ_ONCE(mbox->shutdown))
-		st->state |= KMBOX_STATE_SHUTDOWN;
 	st->blocked_senders = atomic_read(&mbox->blocked_senders);
 	st->blocked_receivers = atomic_read(&mbox->blocked_receivers);
 	st->region_size = mbox->region.size;
 	st->mappings = atomic_read(&mbox->region.mappings);
-	st->charge = READ_ONCE(mbox->charge);
-	st->msgs = READ_ONCE(mbox->held_msgs);
-	st->bytes = READ_ONCE(mbox->held_bytes);
-	st->max_msgs = READ_ONCE(mbox->max_msgs);
-	st->max_msg_size = READ_ONCE(mbox->max_msg_size);
-	st->max_bytes = READ_ONCE(mbox->max_bytes);
-	st->senders = READ_ONCE(mbox->senders);
-	st->receivers = READ_ONCE(mbox->receivers);
-	st->sent = READ_ONCE(mbox->sent);
-	st->received = READ_ONCE(mbox->received);
-	st->high_water = READ_ONCE(mbox->high_water);
-	st->mode = READ_ONCE(mbox->mode);
+	do {
+		seq = read_seqcount_begin(&mbox->figures_seq);
+		st->msgs = READ_ONCE(mbox->held_msgs);
+		st->bytes = READ_ONCE(mbox->held_bytes);
+		st->max_msgs = READ_ONCE(mbox->max_msgs);
+		st->max_msg_size = READ_ONCE(mbox->max_msg_size);
+		st->max_bytes = READ_ONCE(mbox->max_bytes);
+		st->charge = READ_ONCE(mbox->charge);
+		st->senders = READ_ONCE(mbox->senders);
+		st->receivers = READ_ONCE(mbox->receivers);
+		st->sent = READ_ONCE(mbox->sent);
+		st->received = READ_ONCE(mbox->received);
+		st->high_water = READ_ONCE(mbox->high_water);
+		st->mode = READ_ONCE(mbox->mode);
+		shutdown = READ_ONCE(mbox->shutdown);
+	} while (read_seqcount_retry(&mbox->figures_seq, seq));
+	if (shutdown)
+		st->state |= KMBOX_STATE_SHUTDOWN;
 	st->attr_flags = mbox->attr_flags;
 	st->ring_producers = READ_ONCE(mbox->ring.ends[KMBOX_END_PRODUCER]);
 	st->ring_consumers = READ_ONCE(mbox->ring.ends[KMBOX_END_CONSUMER]);

@@ -12,6 +12,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -46,6 +47,8 @@ struct vfsmount;
  * @unlinked: the name is not, or no longer, in the name table
  * @region: the shared region (fixed at creation, see region.h)
  * @lock: protects @queue to @recv_waiters, and @ring's ends and bells
+ * @figures_seq: bumped around the lock holds that change what STAT
+ *	reports, for its lockless reads
  * @queue: the messages waiting for a receiver
  * @held_msgs: messages queued or being taken by a receiver: what the
  *	capacity limits
@@ -101,6 +104,7 @@ struct kmbox_mailbox {
 	struct kmbox_region region;
 
 	spinlock_t lock;		/* protects @queue to @recv_waiters */
+	seqcount_spinlock_t figures_seq;
 	struct kmbox_queue queue;
 	u64 held_msgs;
 	u64 held_bytes;

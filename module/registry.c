@@ -199,6 +199,11 @@ int kmbox_registry_add(struct kmbox_mailbox *mbox,
 	struct kmbox_mailbox *other;
 
 	spin_lock(&kmbox_registry_lock);
+	/*
+	 * The id first: once in the table, the mailbox can be found and
+	 * opened by name under RCU, before this lock is dropped.
+	 */
+	mbox->id = ++kmbox_registry_last_id;
 	if (mbox->name) {
 		other = rhashtable_lookup_get_insert_key(&kmbox_registry_names,
 							 &key, &mbox->name_node,
@@ -218,7 +223,6 @@ int kmbox_registry_add(struct kmbox_mailbox *mbox,
 			return -EEXIST;
 		}
 	}
-	mbox->id = ++kmbox_registry_last_id;
 	list_add_tail_rcu(&mbox->all_node, &kmbox_registry_all);
 	if (mbox->attr_flags & KMBOX_ATTR_PERSISTENT) {
 		/* The name's reference, until it is unlinked. */

@@ -47,7 +47,8 @@ TEST(struct_layout)
 	EXPECT_EQ(120, offsetof(struct kmbox_stat, mappings));
 	EXPECT_EQ(128, offsetof(struct kmbox_stat, ring_producers));
 	EXPECT_EQ(132, offsetof(struct kmbox_stat, ring_consumers));
-	EXPECT_EQ(136, offsetof(struct kmbox_stat, reserved));
+	EXPECT_EQ(136, offsetof(struct kmbox_stat, charge));
+	EXPECT_EQ(144, offsetof(struct kmbox_stat, reserved));
 	EXPECT_EQ(152, offsetof(struct kmbox_stat, name));
 	EXPECT_EQ(8, sizeof(struct kmbox_ring_join));
 	EXPECT_EQ(24, sizeof(struct kmbox_ring_wait));
@@ -389,13 +390,18 @@ TEST_F(abi, create_unknown_flags_einval)
 	struct kmbox_create c = { .name = uptr(self->name) };
 	unsigned int bit;
 
-	for (bit = 5; bit < 32; bit++) {
+	for (bit = 6; bit < 32; bit++) {
 		c.flags = 1u << bit;
 		EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev,
 					KMBOX_IOC_CREATE, &c)) {
 			TH_LOG("flag %#x", c.flags);
 		}
 	}
+	/* KMBOX_NOROLE is no role: with a role, EINVAL. */
+	c.flags = KMBOX_NOROLE | KMBOX_SEND;
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_CREATE, &c));
+	c.flags = KMBOX_NOROLE | KMBOX_RECV;
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_CREATE, &c));
 	c.flags = KMBOX_SEND | KMBOX_EXCL | (1u << 31);
 	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_CREATE, &c));
 	c.name = 0;
@@ -469,13 +475,15 @@ TEST_F(abi, open_unknown_flags_einval)
 	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_OPEN, &o));
 	o.flags = KMBOX_EXCL | KMBOX_SEND;
 	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_OPEN, &o));
-	for (bit = 5; bit < 32; bit++) {
+	for (bit = 6; bit < 32; bit++) {
 		o.flags = 1u << bit;
 		EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev,
 					KMBOX_IOC_OPEN, &o)) {
 			TH_LOG("flag %#x", o.flags);
 		}
 	}
+	o.flags = KMBOX_NOROLE | KMBOX_SEND | KMBOX_RECV;
+	EXPECT_EQ(-EINVAL, kmbox_test_ioctl(self->dev, KMBOX_IOC_OPEN, &o));
 	close(fd);
 }
 

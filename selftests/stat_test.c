@@ -236,7 +236,8 @@ TEST_F(stat, charge)
 {
 	long long msgs = kmbox_test_param_read("default_max_msgs");
 	long long size = kmbox_test_param_read("default_msg_size");
-	struct kmbox_attr a = { .max_msgs = 3, .max_bytes = 5000 };
+	struct kmbox_attr a = { .max_msgs = 3, .max_msg_size = 1000,
+				.max_bytes = 5000 };
 	long page = sysconf(_SC_PAGESIZE);
 	struct kmbox_stat st;
 	char val[32], want[32];
