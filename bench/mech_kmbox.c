@@ -8,9 +8,9 @@
  *                    (the receiver takes up to N, KMBOX_WAITFORONE)
  *   kmbox-ring       the libkmbox ring in the mailbox's shared region,
  *                    blocking (the kernel only puts a side to sleep)
- *   kmbox-ring-spin  the same ring, each side spinning on the other's
- *                    published index before it calls kmbox_ring_send()
- *                    or kmbox_ring_recv(), which then never sleep
+ *   kmbox-ring-spin  the same ring, each side spinning: it tries its call
+ *                    with KMBOX_RING_TRY (no system call) until it goes
+ *                    through
  */
 #include "bench.h"
 
@@ -285,41 +285,26 @@ static int kr_side(struct chan *c, int side)
 
 #define SPIN_LIMIT (1u << 22)
 
-/* Spin until a record of c->size bytes surely fits without sleeping. */
-static void kr_spin_room(struct kring *k, size_t size)
-{
-	__u32 rec = 8 + (((__u32)size + 7) & ~7u), head, used;
-	unsigned int i;
-
-	for (i = 0; i < SPIN_LIMIT; i++) {
-		head = __atomic_load_n(k->r.head, __ATOMIC_ACQUIRE);
-		used = k->r.pos - head;
-		if (used == 0 || k->r.data_size - used >= 2 * rec)
-			return;
-		cpu_relax();
-	}
-}
-
-static void kr_spin_data(struct kring *k)
-{
-	unsigned int i;
-
-	for (i = 0; i < SPIN_LIMIT; i++) {
-		if (__atomic_load_n(k->r.tail, __ATOMIC_ACQUIRE) != k->r.pos)
-			return;
-		cpu_relax();
-	}
-}
-
+/*
+ * kmbox-ring-spin: each call is tried with KMBOX_RING_TRY (no system
+ * call, no waiting flag) until it goes through, then, after SPIN_LIMIT
+ * tries, made blocking so that a stalled peer cannot make it spin for
+ * ever.
+ */
 static int kr_send(struct chan *c, const void *buf, unsigned int prio)
 {
 	struct kring *k = c->priv;
-	ssize_t n;
+	unsigned int i;
+	ssize_t n = -EAGAIN;
 
 	(void)prio;
-	if (k->spin)
-		kr_spin_room(k, c->size);
-	n = kmbox_ring_send(&k->r, buf, c->size, 0, 0);
+	for (i = 0; k->spin && n == -EAGAIN && i < SPIN_LIMIT; i++) {
+		n = kmbox_ring_send(&k->r, buf, c->size, KMBOX_RING_TRY, 0);
+		if (n == -EAGAIN)
+			cpu_relax();
+	}
+	if (n == -EAGAIN)
+		n = kmbox_ring_send(&k->r, buf, c->size, 0, 0);
 	if (n < 0)
 		return (int)n;
 	return 0;
@@ -328,11 +313,16 @@ static int kr_send(struct chan *c, const void *buf, unsigned int prio)
 static int kr_recv(struct chan *c, void *buf)
 {
 	struct kring *k = c->priv;
-	ssize_t n;
+	unsigned int i;
+	ssize_t n = -EAGAIN;
 
-	if (k->spin)
-		kr_spin_data(k);
-	n = kmbox_ring_recv(&k->r, buf, c->size, 0, 0);
+	for (i = 0; k->spin && n == -EAGAIN && i < SPIN_LIMIT; i++) {
+		n = kmbox_ring_recv(&k->r, buf, c->size, KMBOX_RING_TRY, 0);
+		if (n == -EAGAIN)
+			cpu_relax();
+	}
+	if (n == -EAGAIN)
+		n = kmbox_ring_recv(&k->r, buf, c->size, 0, 0);
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == c->size ? 0 : -EIO;
@@ -353,6 +343,13 @@ static void kr_close(struct chan *c)
 	c->priv = NULL;
 }
 
+/* A word of the ring's header (Documentation/userspace-api.rst). */
+static __u32 kr_word(const struct kring *k, size_t off)
+{
+	return __atomic_load_n((const __u32 *)((const char *)k->r.map + off),
+			       __ATOMIC_ACQUIRE);
+}
+
 static void kr_diag(struct chan *c, char *buf, size_t len)
 {
 	struct kring *k = c->priv;
@@ -365,13 +362,11 @@ static void kr_diag(struct chan *c, char *buf, size_t len)
 	memset(&st, 0, sizeof(st));
 	kmbox_stat(k->r.fd, &st);
 	snprintf(buf, len,
-		 "side %s pos %u tail %u head %u consumer_waiting %u producer_waiting %u data_size %u; stat: producers %u consumers %u mappings %llu state 0x%x",
+		 "side %s pos %u peer %u tail %u head %u consumer_waiting %u producer_waiting %u data_size %u protocol %u; stat: producers %u consumers %u mappings %llu state 0x%x",
 		 k->r.side == KMBOX_RING_PRODUCER ? "producer" : "consumer",
-		 k->r.pos, __atomic_load_n(k->r.tail, __ATOMIC_ACQUIRE),
-		 __atomic_load_n(k->r.head, __ATOMIC_ACQUIRE),
-		 __atomic_load_n(k->r.consumer_waiting, __ATOMIC_ACQUIRE),
-		 __atomic_load_n(k->r.producer_waiting, __ATOMIC_ACQUIRE),
-		 k->r.data_size, st.ring_producers, st.ring_consumers,
+		 k->r.pos, k->r.peer, kr_word(k, 64), kr_word(k, 128),
+		 kr_word(k, 192), kr_word(k, 256), k->r.data_size, k->r.proto,
+		 st.ring_producers, st.ring_consumers,
 		 (unsigned long long)st.mappings, st.state);
 }
 
