@@ -11,6 +11,11 @@
  *   kmbox-ring-spin  the same ring, each side spinning: it tries its call
  *                    with KMBOX_RING_TRY (no system call) until it goes
  *                    through
+ *   kmbox-ring-zc    the same ring without the copies: the producer writes
+ *   kmbox-ring-zc-spin  the message into kmbox_ring_reserve()'s room and
+ *                    commits it, the consumer reads every word of it in
+ *                    place (kmbox_ring_peek()) and releases it; blocking
+ *                    and spinning
  */
 #include "bench.h"
 
@@ -21,6 +26,12 @@
 #include <unistd.h>
 
 #include <kmbox.h>
+
+#ifdef KMBOX_STANDIN
+#include "doorbell_standin.h"
+#else
+static unsigned long ring_counter;
+#endif
 
 static int kmbox_attr_open(struct chan *c, size_t region)
 {
@@ -218,8 +229,6 @@ struct kring {
 	int attached;
 };
 
-static unsigned long ring_counter;
-
 /* Data area for @cap messages of @size bytes: a power of two. */
 static size_t ring_data_size(size_t size, unsigned int cap)
 {
@@ -232,29 +241,28 @@ static size_t ring_data_size(size_t size, unsigned int cap)
 	return d;
 }
 
-static int kr_open(struct chan *c)
+/*
+ * The mailbox of a ring, with a region for @data bytes, and two files of
+ * it in fd[0] (the producer's) and fd[1] (the consumer's): from kmbox.ko,
+ * or, in the native build, from the doorbell stand-in.
+ */
+static int kr_mailbox(struct chan *c, size_t data)
 {
-	struct kring *k = calloc(1, sizeof(*k));
+#ifdef KMBOX_STANDIN
+	return standin_mailbox(kmbox_ring_region_size(data), c->fd, 2);
+#else
+	struct kmbox_attr a;
 	char name[64];
 	int ret;
 
-	if (!k)
-		return -ENOMEM;
-	k->spin = !!(c->m->flags & MF_SPIN);
-	c->priv = k;
 	snprintf(name, sizeof(name), "kmbox-bench-%d-%lu", (int)getpid(),
 		 ring_counter++);
-	{
-		struct kmbox_attr a;
-
-		memset(&a, 0, sizeof(a));
-		a.max_msgs = 1;
-		a.max_msg_size = 1;
-		a.max_bytes = 1;
-		a.region_size = kmbox_ring_region_size(
-			ring_data_size(c->size, c->cap));
-		ret = kmbox_create(name, &a, KMBOX_EXCL);
-	}
+	memset(&a, 0, sizeof(a));
+	a.max_msgs = 1;
+	a.max_msg_size = 1;
+	a.max_bytes = 1;
+	a.region_size = kmbox_ring_region_size(data);
+	ret = kmbox_create(name, &a, KMBOX_EXCL);
 	if (ret < 0)
 		return ret;
 	c->fd[0] = ret;
@@ -264,6 +272,27 @@ static int kr_open(struct chan *c)
 		return ret;
 	c->fd[1] = ret;
 	return 0;
+#endif
+}
+
+static void kr_close_fd(int fd)
+{
+#ifdef KMBOX_STANDIN
+	standin_close(fd);
+#else
+	close(fd);
+#endif
+}
+
+static int kr_open(struct chan *c)
+{
+	struct kring *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	k->spin = !!(c->m->flags & MF_SPIN);
+	c->priv = k;
+	return kr_mailbox(c, ring_data_size(c->size, c->cap));
 }
 
 static int kr_side(struct chan *c, int side)
@@ -272,7 +301,7 @@ static int kr_side(struct chan *c, int side)
 	int keep = side == SIDE_TX ? 0 : 1;
 	int ret;
 
-	close(c->fd[!keep]);
+	kr_close_fd(c->fd[!keep]);
 	c->fd[!keep] = -1;
 	ret = kmbox_ring_attach(&k->r, c->fd[keep],
 				side == SIDE_TX ? KMBOX_RING_PRODUCER :
@@ -286,46 +315,90 @@ static int kr_side(struct chan *c, int side)
 #define SPIN_LIMIT (1u << 22)
 
 /*
- * kmbox-ring-spin: each call is tried with KMBOX_RING_TRY (no system
- * call, no waiting flag) until it goes through, then, after SPIN_LIMIT
- * tries, made blocking so that a stalled peer cannot make it spin for
- * ever.
+ * Makes call_with_flags(flags), a ring call: when spinning (the -spin
+ * mechanisms), tried with KMBOX_RING_TRY (no system call, no waiting
+ * flag) until it goes through, then, after SPIN_LIMIT tries, made
+ * blocking so that a stalled peer cannot make it spin for ever.
  */
+#define KR_SPIN(k, n, call_with_flags) do {				\
+	unsigned int _i;						\
+									\
+	(n) = -EAGAIN;							\
+	for (_i = 0; (k)->spin && (n) == -EAGAIN && _i < SPIN_LIMIT;	\
+	     _i++) {							\
+		(n) = call_with_flags(KMBOX_RING_TRY);			\
+		if ((n) == -EAGAIN)					\
+			cpu_relax();					\
+	}								\
+	if ((n) == -EAGAIN)						\
+		(n) = call_with_flags(0);				\
+} while (0)
+
 static int kr_send(struct chan *c, const void *buf, unsigned int prio)
 {
 	struct kring *k = c->priv;
-	unsigned int i;
-	ssize_t n = -EAGAIN;
+	ssize_t n;
 
 	(void)prio;
-	for (i = 0; k->spin && n == -EAGAIN && i < SPIN_LIMIT; i++) {
-		n = kmbox_ring_send(&k->r, buf, c->size, KMBOX_RING_TRY, 0);
-		if (n == -EAGAIN)
-			cpu_relax();
-	}
-	if (n == -EAGAIN)
-		n = kmbox_ring_send(&k->r, buf, c->size, 0, 0);
-	if (n < 0)
-		return (int)n;
-	return 0;
+#define KR_SEND(flags) kmbox_ring_send(&k->r, buf, c->size, flags, 0)
+	KR_SPIN(k, n, KR_SEND);
+#undef KR_SEND
+	return n < 0 ? (int)n : 0;
 }
 
 static int kr_recv(struct chan *c, void *buf)
 {
 	struct kring *k = c->priv;
-	unsigned int i;
-	ssize_t n = -EAGAIN;
+	ssize_t n;
 
-	for (i = 0; k->spin && n == -EAGAIN && i < SPIN_LIMIT; i++) {
-		n = kmbox_ring_recv(&k->r, buf, c->size, KMBOX_RING_TRY, 0);
-		if (n == -EAGAIN)
-			cpu_relax();
-	}
-	if (n == -EAGAIN)
-		n = kmbox_ring_recv(&k->r, buf, c->size, 0, 0);
+#define KR_RECV(flags) kmbox_ring_recv(&k->r, buf, c->size, flags, 0)
+	KR_SPIN(k, n, KR_RECV);
+#undef KR_RECV
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == c->size ? 0 : -EIO;
+}
+
+static int kr_zc_send(struct chan *c, const void *buf, unsigned int prio)
+{
+	struct kring *k = c->priv;
+	void *room;
+	ssize_t n;
+
+	(void)prio;
+#define KR_RESERVE(flags) kmbox_ring_reserve(&k->r, &room, c->size, flags, 0)
+	KR_SPIN(k, n, KR_RESERVE);
+#undef KR_RESERVE
+	if (n < 0)
+		return (int)n;
+	memcpy(room, buf, c->size);
+	return kmbox_ring_commit(&k->r, c->size);
+}
+
+/* The consumer reads every 8-byte word in place; the header is copied. */
+static int kr_zc_recv(struct chan *c, void *buf)
+{
+	struct kring *k = c->priv;
+	const uint64_t *w;
+	uint64_t sum = 0;
+	const void *in;
+	size_t i, head = c->size < sizeof(struct bmsg) ? c->size :
+			 sizeof(struct bmsg);
+	ssize_t n;
+
+#define KR_PEEK(flags) kmbox_ring_peek(&k->r, &in, flags, 0)
+	KR_SPIN(k, n, KR_PEEK);
+#undef KR_PEEK
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != c->size)
+		return -EIO;
+	w = in;
+	for (i = 0; i < c->size / 8; i++)
+		sum += w[i];
+	memcpy(buf, in, head);
+	__asm__ __volatile__("" : : "r"(sum));
+	return kmbox_ring_release(&k->r);
 }
 
 static void kr_close(struct chan *c)
@@ -335,9 +408,9 @@ static void kr_close(struct chan *c)
 	if (k && k->attached)
 		kmbox_ring_detach(&k->r);
 	if (c->fd[0] >= 0)
-		close(c->fd[0]);
+		kr_close_fd(c->fd[0]);
 	if (c->fd[1] >= 0)
-		close(c->fd[1]);
+		kr_close_fd(c->fd[1]);
 	c->fd[0] = c->fd[1] = -1;
 	free(k);
 	c->priv = NULL;
@@ -382,4 +455,18 @@ const struct mech mech_kmbox_ring_spin = {
 	.flags = MF_KMBOX | MF_RING | MF_SPIN,
 	.open = kr_open, .side = kr_side, .close = kr_close,
 	.send = kr_send, .recv = kr_recv, .diag = kr_diag,
+};
+
+const struct mech mech_kmbox_ring_zc = {
+	.name = "kmbox-ring-zc",
+	.flags = MF_KMBOX | MF_RING,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_zc_send, .recv = kr_zc_recv, .diag = kr_diag,
+};
+
+const struct mech mech_kmbox_ring_zc_spin = {
+	.name = "kmbox-ring-zc-spin",
+	.flags = MF_KMBOX | MF_RING | MF_SPIN,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_zc_send, .recv = kr_zc_recv, .diag = kr_diag,
 };

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -31,6 +32,10 @@
 #include <unistd.h>
 
 #include <kmbox.h>
+
+#ifdef KMBOX_STANDIN
+#include "doorbell_standin.h"
+#endif
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -97,6 +102,9 @@ void work_env(void)
 	env_grep("cpu", "/proc/cpuinfo", "model name");
 	env_grep("memtotal", "/proc/meminfo", "MemTotal");
 	out_env("tick_mhz", "%.1f", tick_mhz());
+#ifdef KMBOX_STANDIN
+	out_env("doorbell", "%s", STANDIN_NOTICE);
+#endif
 	out_env("kmbox_features", "0x%llx",
 		(unsigned long long)kmbox_features());
 	out_env("reps", "%d", opt.reps);
@@ -173,6 +181,67 @@ static double floor_slice(struct floor *fl, int dev, double slice)
 	return tick_to_ns(t - t0) / (double)ops;
 }
 
+/*
+ * The cross-CPU cache-line round trip, the floor of any shared-memory
+ * round trip: two processes pinned to different CPUs pass a counter back
+ * and forth through two cache lines (one written by each), polling
+ * without a pause.  ns per round trip over one slice, or NAN.
+ */
+struct line_pp {
+	uint64_t ping __attribute__((aligned(64)));	/* written by the parent */
+	uint64_t pong __attribute__((aligned(64)));	/* by the child */
+};
+
+static double line_rtt_slice(double slice)
+{
+	struct line_pp *pp;
+	uint64_t i, t0, t1, end, last = 0, v;
+	pid_t pid;
+
+	if (ncpus < 2)
+		return NAN;
+	pp = mmap(NULL, sizeof(*pp), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pp == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pin_cpu(CPU_B);
+		for (;;) {
+			v = __atomic_load_n(&pp->ping, __ATOMIC_ACQUIRE);
+			if (v == last)
+				continue;
+			__atomic_store_n(&pp->pong, v, __ATOMIC_RELEASE);
+			if (v == UINT64_MAX)
+				_exit(0);
+			last = v;
+		}
+	}
+	pin_cpu(CPU_A);
+	for (i = 1; i <= 1000; i++) {		/* warm-up */
+		__atomic_store_n(&pp->ping, i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != i)
+			;
+	}
+	t0 = tick_now();
+	end = t0 + ns_to_ticks(slice);
+	do {
+		for (v = i + 256; i < v; i++) {
+			__atomic_store_n(&pp->ping, i, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != i)
+				;
+		}
+		t1 = tick_now();
+	} while (t1 < end);
+	__atomic_store_n(&pp->ping, UINT64_MAX, __ATOMIC_RELEASE);
+	reap(pid);
+	munmap(pp, sizeof(*pp));
+	pin_cpu(CPU_B);
+	return tick_to_ns(t1 - t0) / (double)(i - 1001);
+}
+
 void work_floors(void)
 {
 	struct floor fls[] = {
@@ -182,17 +251,22 @@ void work_floors(void)
 		{ "clock_gettime", FL_CLOCK, 0, { 0 } },
 		{ "tsc-read", FL_TICK, 0, { 0 } },
 		{ "memcpy", FL_MEMCPY, 64, { 0 } },
+		{ "memcpy", FL_MEMCPY, 1024, { 0 } },
 		{ "memcpy", FL_MEMCPY, 4096, { 0 } },
 		{ "memcpy", FL_MEMCPY, 65536, { 0 } },
 		{ "memcpy", FL_MEMCPY, 16 << 20, { 0 } },
 	};
 	size_t n = sizeof(fls) / sizeof(fls[0]), i;
-	double slice = slice_ns(40, 10);
+	double slice = slice_ns(40, 10), line;
 	int dev = open("/dev/kmbox", O_RDWR | O_CLOEXEC), rep;
+	struct samples line_rtt = { 0 };
 
 	pin_cpu(CPU_B);
 	for (rep = 0; rep < opt.reps; rep++) {
 		progress("floors: repetition %d/%d", rep + 1, opt.reps);
+		line = line_rtt_slice(slice);
+		if (!isnan(line))
+			samples_add(&line_rtt, line);
 		for (i = 0; i < n; i++) {
 			if ((fls[i].kind == FL_VERSION ||
 			     fls[i].kind == FL_ENOTTY) && dev < 0)
@@ -220,6 +294,11 @@ void work_floors(void)
 			   s->n);
 		samples_free(s);
 	}
+	if (line_rtt.n)
+		out_result("floors", "cacheline-rtt", 64, "cross-cpu", "-", "rtt",
+			   "ns", samples_pct(&line_rtt, 50),
+			   samples_pct(&line_rtt, 99), NAN, line_rtt.n);
+	samples_free(&line_rtt);
 	if (dev >= 0)
 		close(dev);
 	pin_cpu(-1);

@@ -42,7 +42,6 @@ struct sb_mbox {
 	__u32 ends[SB_ENDS];
 	__u32 had_end[SB_ENDS];
 	__u32 shutdown;
-	__u32 files;		/* descriptors still open */
 	__u64 region_size;
 };
 
@@ -101,7 +100,6 @@ int standin_mailbox(size_t region_size, int *fds, int n)
 		sb_files[fds[i]].end = -1;
 		sb_files[fds[i]].seen = 0;
 	}
-	mb->files = (__u32)n;
 	return 0;
 }
 
@@ -133,9 +131,12 @@ int standin_close(int fd)
 	}
 	f->mbox = NULL;
 	close(fd);
-	/* The last file of the mailbox frees its state, as the module would. */
-	if (__atomic_sub_fetch(&mb->files, 1, __ATOMIC_SEQ_CST) == 0)
-		munmap(mb, sizeof(*mb));
+	/* This process's last file of the mailbox unmaps its state. */
+	for (fd = 0; fd < SB_MAX_FD; fd++) {
+		if (sb_files[fd].mbox == mb)
+			return 0;
+	}
+	munmap(mb, sizeof(*mb));
 	return 0;
 }
 
