@@ -10,6 +10,8 @@
 #   make demo       boot the stock kernel in QEMU and show kmbox working
 #   make bench      kmbox against pipes, sockets, POSIX/SysV queues in QEMU
 #                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
+#   make bench-native  the libkmbox ring on this host's CPUs, doorbells from a
+#                   futex stand-in (bench/results/<date>-native.md; gcc only)
 #   make lint       checkpatch --strict, W=1 and sparse (C=2)
 #   make htmldocs   Documentation/ as HTML with Sphinx, in build/htmldocs
 #   make setup      install and prepare what the above need (idempotent)
@@ -77,6 +79,9 @@ demo:
 bench:
 	scripts/bench.sh
 
+bench-native:
+	scripts/bench-native.sh
+
 # Documentation/ as HTML in build/htmldocs, if Sphinx is installed
 # (Debian: python3-sphinx); warnings are errors.
 htmldocs:
@@ -109,5 +114,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules modules-debug modules-kcsan userlib kmboxctl selftests examples setup lint \
-	check stress demo bench htmldocs install uninstall modules_install \
+	check stress demo bench bench-native htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean
