@@ -10,6 +10,8 @@
 # (vm-run.sh).  Ends with one line "N passed, N failed, N skipped" over
 # every kernel; a lint failure or a bad kernel log counts as a failure.
 #
+# Before the kernels, the ring's tests that run natively (doorbell
+# stand-in, a few seconds); TESTS skips them unless it names "native".
 # Also: TESTS="a_test b_test" runs only those (on every kernel),
 # KMBOX_STRESS_SECS=N makes the stress tests run N s per subtest (and
 # raises the runner's timeout to match), LINT=0 skips the lint step.
@@ -49,6 +51,28 @@ make -s all $built_kernels >"$KMBOX_BUILD.make.log" 2>&1 || {
 }
 rm -f "$KMBOX_BUILD.make.log"
 
+# The ring's tests that also run natively (a few seconds): libkmbox's ring
+# on this host's CPUs, the doorbells from the futex stand-in of
+# selftests/doorbell_standin.c.  Counted with the kernels' results.
+if [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" native "* ]]; then
+	info "the ring's native tests"
+	native_log=$KMBOX_BUILD/native-tests.log
+	make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$KMBOX_TOP/selftests" \
+		run_native >"$native_log" 2>&1
+	native_rc=$?
+	read -r p f s < <(awk '/^# Totals: / {
+		for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] } }
+		END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }' "$native_log")
+	grep -E '^not ok' "$native_log" | sed 's/^/  FAIL native: /' >&2
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	info "native: $p passed, $f failed, $s skipped"
+	if [ "$native_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		problem "native ring tests (see $native_log)"
+	fi
+fi
+
 # The 32-bit build of libkmbox and the selftests, linked statically: the
 # host may not run 32-bit programs, so ldd cannot list their libraries.
 if [ "$KMBOX_M32" = 1 ]; then
@@ -74,6 +98,7 @@ tests=$(make -s -C selftests KSFT_DIR="$KSFT_DIR" COLLECTION=kmbox emit_tests |
 	sed -n 's/^kmbox://p' | tr '\n' ' ')
 [ -n "$tests" ] || die "no selftests listed by 'make -C selftests emit_tests'"
 for t in ${TESTS:-} $KCSAN_TESTS; do
+	[ "$t" = native ] && continue
 	case " $tests " in
 	*" $t "*) ;;
 	*) die "no selftest named '$t'" ;;
@@ -119,7 +144,7 @@ run_cmd_for() {
 	for d in $dirs; do
 		cmd="$cmd cd /kselftest/$d && run_many"
 		for t in $list; do
-			cmd="$cmd ./$t"
+			[ "$t" = native ] || cmd="$cmd ./$t"
 		done
 		cmd="$cmd;"
 	done
@@ -150,6 +175,8 @@ tally() {
 	END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }'
 }
 
+# TESTS=native: the native tests alone, no kernel.
+[ "${TESTS:-}" = native ] && KERNELS=""
 for k in $KERNELS; do
 	info "selftests on the $k kernel"
 	VM_OUT=$KMBOX_BUILD/vm-$k scripts/vm-run.sh -k "$k" -a "$stage:/kselftest" \

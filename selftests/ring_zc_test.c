@@ -151,7 +151,8 @@ TEST_F(zc, commit_errors)
 
 /*
  * A reservation that is not committed is dropped by the next reserve or
- * send: only what was committed or sent reaches the consumer.
+ * send, even one that fails: only what was committed or sent reaches the
+ * consumer.
  */
 TEST_F(zc, reservation_dropped)
 {
@@ -167,6 +168,15 @@ TEST_F(zc, reservation_dropped)
 	ASSERT_EQ(8, kmbox_ring_reserve(&self->p, &out, 8, 0, 0));
 	ASSERT_EQ(4, kmbox_ring_send(&self->p, "sent", 4, 0, 0));
 	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_commit(&self->p, 8)));
+	/* Calls that fail drop it too. */
+	ASSERT_EQ(8, kmbox_ring_reserve(&self->p, &out, 8, 0, 0));
+	EXPECT_EQ(-EMSGSIZE, ZC_LIBERR(kmbox_ring_reserve(&self->p, &out,
+							  ZC_MAX + 1, 0, 0)));
+	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_commit(&self->p, 8)));
+	ASSERT_EQ(8, kmbox_ring_reserve(&self->p, &out, 8, 0, 0));
+	EXPECT_EQ(-EMSGSIZE, ZC_LIBERR(kmbox_ring_send(&self->p, NULL,
+						       ZC_MAX + 1, 0, 0)));
+	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_commit(&self->p, 8)));
 	ASSERT_EQ(4, kmbox_ring_recv(&self->c, buf, sizeof(buf), 0, 0));
 	EXPECT_EQ(0, memcmp(buf, "kept", 4));
 	ASSERT_EQ(4, kmbox_ring_recv(&self->c, buf, sizeof(buf), 0, 0));
@@ -178,7 +188,8 @@ TEST_F(zc, reservation_dropped)
 
 /*
  * Peek returns the same message until it is released; a receive after a
- * peek takes that message; release with nothing peeked is -EINVAL.
+ * peek takes that message; a peek or receive that fails ends the look;
+ * release with nothing looked at is -EINVAL.
  */
 TEST_F(zc, peek_release_recv)
 {
@@ -199,6 +210,15 @@ TEST_F(zc, peek_release_recv)
 	EXPECT_EQ(0, memcmp(in, "two", 3));
 	ASSERT_EQ(3, kmbox_ring_recv(&self->c, buf, sizeof(buf), 0, 0));
 	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_release(&self->c)));
+	/* A peek or a receive that fails ends the look too. */
+	ASSERT_EQ(5, kmbox_ring_peek(&self->c, &in, 0, 0));
+	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_peek(&self->c, &in,
+						     KMBOX_PEEK, 0)));
+	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_release(&self->c)));
+	ASSERT_EQ(5, kmbox_ring_peek(&self->c, &in, 0, 0));
+	EXPECT_EQ(-EMSGSIZE, ZC_LIBERR(kmbox_ring_recv(&self->c, buf, 4, 0,
+						       0)));
 	EXPECT_EQ(-EINVAL, ZC_LIBERR(kmbox_ring_release(&self->c)));
 	ASSERT_EQ(5, kmbox_ring_peek(&self->c, &in, KMBOX_RING_TRY, 0));
 	EXPECT_EQ(0, memcmp(in, "three", 5));

@@ -291,7 +291,7 @@ ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
  * Waits for room as kmbox_ring_send() does; the message is invisible to
  * the consumer until kmbox_ring_commit().  A reservation that is not
  * committed is dropped by the next kmbox_ring_reserve() or
- * kmbox_ring_send().
+ * kmbox_ring_send(), whatever they return.
  *
  * Return: @len, or -errno as kmbox_ring_send(); -EINVAL also for a NULL
  * @buf.
@@ -318,7 +318,8 @@ int kmbox_ring_commit(struct kmbox_ring *ring, size_t len);
  *
  * Waits for a message as kmbox_ring_recv() does, but leaves it in the
  * ring: it stays readable at *@buf until kmbox_ring_release(), and a
- * second peek returns it again.
+ * second peek returns it again.  The next kmbox_ring_peek() or
+ * kmbox_ring_recv() ends the look, whatever they return.
  *
  * Return: the message's length, or -errno as kmbox_ring_recv() (never
  * -EMSGSIZE); -EINVAL also for a NULL @buf.

@@ -572,10 +572,10 @@ ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
 
 	if (!ring__end_ok(ring, KMBOX_RING_PRODUCER))
 		return -EINVAL;
+	ring->held = 0;
 	off = ring__room(ring, len, flags, timeout_ns);
 	if (off < 0)
 		return off;
-	ring->held = 0;
 	ring__put_hdr(ring, (__u32)off, (__u32)len, 0);
 	if (len)
 		memcpy(ring->data + off + RING_HDR, buf, len);
@@ -590,6 +590,7 @@ ssize_t kmbox_ring_reserve(struct kmbox_ring *ring, void **buf, size_t len,
 
 	if (!ring__end_ok(ring, KMBOX_RING_PRODUCER) || !buf)
 		return -EINVAL;
+	ring->held = 0;
 	off = ring__room(ring, len, flags, timeout_ns);
 	if (off < 0)
 		return off;
@@ -693,6 +694,7 @@ ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 
 	if (!ring__end_ok(ring, KMBOX_RING_CONSUMER))
 		return -EINVAL;
+	ring->held = 0;
 	mlen = ring__next(ring, &off, flags, timeout_ns);
 	if (mlen < 0)
 		return mlen;
@@ -700,7 +702,6 @@ ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 		return -EMSGSIZE;
 	if (mlen)
 		memcpy(buf, ring->data + off + RING_HDR, (size_t)mlen);
-	ring->held = 0;
 	ring__consumed(ring, ring->pos + ring__rec_size((__u32)mlen));
 	return mlen;
 }
@@ -713,6 +714,7 @@ ssize_t kmbox_ring_peek(struct kmbox_ring *ring, const void **buf,
 
 	if (!ring__end_ok(ring, KMBOX_RING_CONSUMER) || !buf)
 		return -EINVAL;
+	ring->held = 0;
 	mlen = ring__next(ring, &off, flags, timeout_ns);
 	if (mlen < 0)
 		return mlen;
