@@ -35,6 +35,20 @@ problem() {
 	failed=$((failed + 1))
 }
 
+# Adds one run's counts to the totals: count NAME EXIT_STATUS "P F S" WHAT;
+# a run that failed with no failed test counts as a problem named WHAT.
+count() {
+	local p f s
+	read -r p f s <<<"$3"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	info "$1: $p passed, $f failed, $s skipped"
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		problem "$4"
+	fi
+}
+
 scripts/setup.sh || die "setup failed"
 if [ "$LINT" = 1 ]; then
 	scripts/lint.sh || problem "lint"
@@ -60,17 +74,11 @@ if [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" native "* ]]; then
 	make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$KMBOX_TOP/selftests" \
 		run_native >"$native_log" 2>&1
 	native_rc=$?
-	read -r p f s < <(awk '/^# Totals: / {
-		for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] } }
-		END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }' "$native_log")
 	grep -E '^not ok' "$native_log" | sed 's/^/  FAIL native: /' >&2
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-	info "native: $p passed, $f failed, $s skipped"
-	if [ "$native_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		problem "native ring tests (see $native_log)"
-	fi
+	count native "$native_rc" "$(awk '/^# Totals: / {
+		for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] } }
+		END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }' \
+		"$native_log")" "native ring tests (see $native_log)"
 fi
 
 # The 32-bit build of libkmbox and the selftests, linked statically: the
@@ -182,14 +190,8 @@ for k in $KERNELS; do
 	VM_OUT=$KMBOX_BUILD/vm-$k scripts/vm-run.sh -k "$k" -a "$stage:/kselftest" \
 		-a /usr/bin/timeout:/usr/bin/timeout -- "$(run_cmd_for "$k")"
 	vm_rc=$?
-	read -r p f s < <(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-	info "$k kernel: $p passed, $f failed, $s skipped"
-	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		problem "$k kernel run (vm-run exit $vm_rc, see above)"
-	fi
+	count "$k kernel" "$vm_rc" "$(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")" \
+		"$k kernel run (vm-run exit $vm_rc, see above)"
 done
 
 for p in "${problems[@]}"; do
