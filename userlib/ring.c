@@ -503,6 +503,45 @@ static inline int ring__end_ok(const struct kmbox_ring *ring,
 }
 
 /*
+ * A call's flags and timeout, checked: the common cases (no flag, or
+ * KMBOX_RING_TRY alone, and no timeout) without a branch more.
+ */
+static inline int ring__flags_ok(unsigned int flags, __u64 timeout_ns)
+{
+	if (__builtin_expect(((flags & ~(unsigned int)KMBOX_RING_TRY) |
+			      timeout_ns) == 0, 1))
+		return 0;
+	return ring__check_flags(flags, timeout_ns);
+}
+
+/*
+ * Producer, slow path: the cached head leaves less than @need bytes.
+ * Reads head again (checked), and waits as @flags say until there is
+ * room.  0, or -errno.
+ */
+static __attribute__((noinline)) int
+ring__wait_room(struct kmbox_ring *ring, __u32 need, unsigned int flags,
+		__u64 timeout_ns)
+{
+	__u32 size = ring->data_size, pos = ring->pos, head, used;
+	int ret;
+
+	for (;;) {
+		head = __atomic_load_n(ring__head(ring), __ATOMIC_ACQUIRE);
+		used = pos - head;
+		if (used > size || used % RING_ALIGN)
+			return -EBADMSG;
+		ring->peer = head;
+		if (size - used >= need)
+			return 0;
+		ret = ring__sleep(ring, ring__prod_waiting(ring),
+				  ring__head(ring), head, &flags, &timeout_ns);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
  * Producer: makes room for a message of @len bytes at this end's index,
  * waiting as @flags say, and writes the padding record if it has to go to
  * the start of the data area.  Returns the offset in the data area where
@@ -514,19 +553,18 @@ static inline int ring__end_ok(const struct kmbox_ring *ring,
  * record takes at most half the area, record and padding together always
  * fit in an empty ring.
  */
-static long ring__room(struct kmbox_ring *ring, size_t len,
-		       unsigned int flags, __u64 timeout_ns)
+static inline __attribute__((always_inline)) long
+ring__room(struct kmbox_ring *ring, size_t len,
+			      unsigned int flags, __u64 timeout_ns)
 {
-	__u32 size, pos, head, used, off, rec, pad;
+	__u32 size = ring->data_size, pos = ring->pos, off, rec, pad;
 	int ret;
 
-	ret = ring__check_flags(flags, timeout_ns);
+	ret = ring__flags_ok(flags, timeout_ns);
 	if (ret)
 		return ret;
-	size = ring->data_size;
 	if (len > ring__max_msg(size))
 		return -EMSGSIZE;
-	pos = ring->pos;
 	if (pos % RING_ALIGN)
 		return -EBADMSG;
 	rec = ring__rec_size((__u32)len);
@@ -534,16 +572,8 @@ static long ring__room(struct kmbox_ring *ring, size_t len,
 	pad = off + rec > size ? size - off : 0;
 
 	/* peer was checked when read, and pos only moved into free room. */
-	while (size - (pos - ring->peer) < pad + rec) {
-		head = __atomic_load_n(ring__head(ring), __ATOMIC_ACQUIRE);
-		used = pos - head;
-		if (used > size || used % RING_ALIGN)
-			return -EBADMSG;
-		ring->peer = head;
-		if (size - used >= pad + rec)
-			break;
-		ret = ring__sleep(ring, ring__prod_waiting(ring),
-				  ring__head(ring), head, &flags, &timeout_ns);
+	if (__builtin_expect(size - (pos - ring->peer) < pad + rec, 0)) {
+		ret = ring__wait_room(ring, pad + rec, flags, timeout_ns);
 		if (ret)
 			return ret;
 	}
@@ -601,7 +631,7 @@ ssize_t kmbox_ring_reserve(struct kmbox_ring *ring, void **buf, size_t len,
 
 int kmbox_ring_commit(struct kmbox_ring *ring, size_t len)
 {
-	__u32 off;
+	__u32 off = 0;
 
 	if (!ring__end_ok(ring, KMBOX_RING_PRODUCER) || !ring->held)
 		return -EINVAL;
@@ -623,57 +653,71 @@ static inline void ring__consumed(struct kmbox_ring *ring, __u32 pos)
 }
 
 /*
+ * Consumer, slow path: the cached tail says the ring is empty.  Reads
+ * tail again (checked), and waits as @flags say until it moves.  0, or
+ * -errno.
+ */
+static __attribute__((noinline)) int
+ring__wait_data(struct kmbox_ring *ring, unsigned int flags,
+		__u64 timeout_ns)
+{
+	__u32 size = ring->data_size, pos = ring->pos, tail, used;
+	int ret;
+
+	for (;;) {
+		tail = __atomic_load_n(ring__tail(ring), __ATOMIC_ACQUIRE);
+		used = tail - pos;
+		if (used > size || used % RING_ALIGN)
+			return -EBADMSG;
+		ring->peer = tail;
+		if (used)
+			return 0;
+		ret = ring__sleep(ring, ring__cons_waiting(ring),
+				  ring__tail(ring), tail, &flags, &timeout_ns);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
  * Consumer: finds the next message, waiting as @flags say, and passes any
  * padding record on the way.  Returns its length and sets *@off to the
  * offset of its record in the data area, or -errno.  Nothing is taken.
  */
-static ssize_t ring__next(struct kmbox_ring *ring, __u32 *off,
-			  unsigned int flags, __u64 timeout_ns)
+static inline __attribute__((always_inline)) ssize_t
+ring__next(struct kmbox_ring *ring, __u32 *off,
+				 unsigned int flags, __u64 timeout_ns)
 {
-	__u32 size, pos, tail = ring->peer, used, at, mlen, mflags;
+	__u32 size = ring->data_size, pos, used, at, mlen, mflags;
 	const __u32 *hdr;
 	int ret;
 
-	ret = ring__check_flags(flags, timeout_ns);
+	ret = ring__flags_ok(flags, timeout_ns);
 	if (ret)
 		return ret;
-	size = ring->data_size;
-	pos = ring->pos;
-	if (pos % RING_ALIGN)
-		return -EBADMSG;
-
 	for (;;) {
+		pos = ring->pos;
+		if (pos % RING_ALIGN)
+			return -EBADMSG;
 		/* peer was checked when read, and pos never passes it. */
-		used = ring->peer - pos;
-		if (used == 0) {
-			tail = __atomic_load_n(ring__tail(ring),
-					       __ATOMIC_ACQUIRE);
-			used = tail - pos;
-			if (used > size || used % RING_ALIGN)
-				return -EBADMSG;
-			ring->peer = tail;
-		}
-		if (used == 0) {
-			ret = ring__sleep(ring, ring__cons_waiting(ring),
-					  ring__tail(ring), tail, &flags,
-					  &timeout_ns);
+		if (__builtin_expect(ring->peer == pos, 0)) {
+			ret = ring__wait_data(ring, flags, timeout_ns);
 			if (ret)
 				return ret;
-			continue;
 		}
+		used = ring->peer - pos;
 
 		/* At least one aligned header lies at at, inside the area. */
 		at = pos & (size - 1);
 		hdr = (const __u32 *)(ring->data + at);
 		mlen = __atomic_load_n(&hdr[0], __ATOMIC_RELAXED);
 		mflags = __atomic_load_n(&hdr[1], __ATOMIC_RELAXED);
-		if (mflags == RING_REC_PAD) {
+		if (__builtin_expect(mflags == RING_REC_PAD, 0)) {
 			/* Only where a record could not fit: to the end. */
 			if (at == 0 || size - at > used ||
 			    mlen != size - at - RING_HDR)
 				return -EBADMSG;
-			pos += size - at;
-			ring__consumed(ring, pos);
+			ring__consumed(ring, pos + size - at);
 			continue;
 		}
 		if (mflags != 0 || mlen > ring__max_msg(size))
@@ -690,7 +734,7 @@ ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 			unsigned int flags, __u64 timeout_ns)
 {
 	ssize_t mlen;
-	__u32 off;
+	__u32 off = 0;
 
 	if (!ring__end_ok(ring, KMBOX_RING_CONSUMER))
 		return -EINVAL;
@@ -710,7 +754,7 @@ ssize_t kmbox_ring_peek(struct kmbox_ring *ring, const void **buf,
 			unsigned int flags, __u64 timeout_ns)
 {
 	ssize_t mlen;
-	__u32 off;
+	__u32 off = 0;
 
 	if (!ring__end_ok(ring, KMBOX_RING_CONSUMER) || !buf)
 		return -EINVAL;
