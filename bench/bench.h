@@ -178,7 +178,7 @@ struct mech {
 
 extern const struct mech mech_kmbox_rw, mech_kmbox_ioctl, mech_kmbox_vec,
 	mech_kmbox_ring, mech_kmbox_ring_spin, mech_kmbox_ring_zc,
-	mech_kmbox_ring_zc_spin;
+	mech_kmbox_ring_zc_spin, mech_kmbox_ring_vec, mech_kmbox_ring_vec_spin;
 extern const struct mech mech_pipe, mech_unix_seqpacket, mech_unix_stream,
 	mech_posix_mq, mech_sysv_msg;
 extern const struct mech mech_memfd_ring, mech_memfd_ring_spin, mech_spsc_ref;

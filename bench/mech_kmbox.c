@@ -11,6 +11,8 @@
  *   kmbox-ring-spin  the same ring, each side spinning: it tries its call
  *                    with KMBOX_RING_TRY (no system call) until it goes
  *                    through
+ *   kmbox-ring-v/N   the same ring, N messages a call with kmbox_ring_sendv()
+ *   kmbox-ring-v-spin/N  and kmbox_ring_recvv() (one publish per call)
  *   kmbox-ring-zc    the same ring without the copies: the producer writes
  *   kmbox-ring-zc-spin  the message into kmbox_ring_reserve()'s room and
  *                    commits it, the consumer reads every word of it in
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <kmbox.h>
@@ -401,6 +404,47 @@ static int kr_zc_recv(struct chan *c, void *buf)
 	return kmbox_ring_release(&k->r);
 }
 
+/* kmbox-ring-v, kmbox-ring-v-spin: batches, kmbox_ring_sendv()/recvv() */
+
+static int kr_sendv(struct chan *c, void *const *bufs, unsigned int n)
+{
+	struct kring *k = c->priv;
+	struct iovec iov[1024];
+	unsigned int i, done = 0;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = c->size;
+	}
+	while (done < n) {
+#define KR_SENDV(flags) kmbox_ring_sendv(&k->r, iov + done, n - done, flags, 0)
+		KR_SPIN(k, ret, KR_SENDV);
+#undef KR_SENDV
+		if (ret < 0)
+			return ret;
+		done += (unsigned int)ret;
+	}
+	return 0;
+}
+
+static int kr_recvv(struct chan *c, void *const *bufs, unsigned int n)
+{
+	struct kring *k = c->priv;
+	struct iovec iov[1024];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = c->size;
+	}
+#define KR_RECVV(flags) kmbox_ring_recvv(&k->r, iov, n, flags, 0)
+	KR_SPIN(k, ret, KR_RECVV);
+#undef KR_RECVV
+	return ret;
+}
+
 static void kr_close(struct chan *c)
 {
 	struct kring *k = c->priv;
@@ -469,4 +513,20 @@ const struct mech mech_kmbox_ring_zc_spin = {
 	.flags = MF_KMBOX | MF_RING | MF_SPIN,
 	.open = kr_open, .side = kr_side, .close = kr_close,
 	.send = kr_zc_send, .recv = kr_zc_recv, .diag = kr_diag,
+};
+
+const struct mech mech_kmbox_ring_vec = {
+	.name = "kmbox-ring-v",
+	.flags = MF_KMBOX | MF_RING | MF_BATCH,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_send, .recv = kr_recv, .diag = kr_diag,
+	.sendv = kr_sendv, .recvv = kr_recvv,
+};
+
+const struct mech mech_kmbox_ring_vec_spin = {
+	.name = "kmbox-ring-v-spin",
+	.flags = MF_KMBOX | MF_RING | MF_SPIN | MF_BATCH,
+	.open = kr_open, .side = kr_side, .close = kr_close,
+	.send = kr_send, .recv = kr_recv, .diag = kr_diag,
+	.sendv = kr_sendv, .recvv = kr_recvv,
 };

@@ -57,6 +57,8 @@ static const struct variant V_RUN[] = {
 	{ "kmbox-ring-spin", &mech_kmbox_ring_spin, 0 },
 	{ "kmbox-ring-zc", &mech_kmbox_ring_zc, 0 },
 	{ "kmbox-ring-zc-spin", &mech_kmbox_ring_zc_spin, 0 },
+	{ "kmbox-ring-v/16", &mech_kmbox_ring_vec, 16 },
+	{ "kmbox-ring-v-spin/16", &mech_kmbox_ring_vec_spin, 16 },
 	{ "spsc-ref", &mech_spsc_ref, 0 },
 	{ "memfd-ring", &mech_memfd_ring, 0 },
 	{ "memfd-ring-spin", &mech_memfd_ring_spin, 0 },
@@ -280,6 +282,9 @@ void work_rtt(void)
 					continue;
 				/* spinning on one vCPU only burns its slice */
 				if (place == 0 && (var->m->flags & MF_SPIN))
+					continue;
+				/* a round trip is one message at a time */
+				if (var->batch > 1)
 					continue;
 				if (opt.quick && sizes[s] == 1 &&
 				    !(var->m->flags & MF_KMBOX) &&

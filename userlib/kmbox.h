@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <linux/kmbox.h>
 
@@ -278,6 +279,47 @@ ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
  */
 ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 			unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_sendv() - write several messages into the ring (producer)
+ * @ring: the producer end
+ * @msgs: the messages, one struct iovec each (not parts of one message)
+ * @count: how many, at least 1
+ * @flags: as for kmbox_ring_send(); they apply to the first message
+ * @timeout_ns: as for kmbox_ring_send()
+ *
+ * Waits for room for the first message as kmbox_ring_send() does; the
+ * others go as long as there is room, and all are published with one
+ * store of the write index and one look at the consumer's waiting flag.
+ *
+ * Return: how many were written (at least 1), or -errno as
+ * kmbox_ring_send() if none was; -EINVAL also for no @msgs or a @count
+ * of 0.  A later message that fails (too big, an impossible index) is
+ * left for the next call to report.
+ */
+int kmbox_ring_sendv(struct kmbox_ring *ring, const struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_recvv() - take several messages from the ring (consumer)
+ * @ring: the consumer end
+ * @msgs: one buffer per message; each iov_len is set to the length of
+ *	the message received into it
+ * @count: how many at most, at least 1
+ * @flags: as for kmbox_ring_recv(); they apply to the first message
+ * @timeout_ns: as for kmbox_ring_recv()
+ *
+ * Waits for the first message as kmbox_ring_recv() does, then takes
+ * those already there, up to @count, and gives their room back with one
+ * store of the read index and one look at the producer's waiting flag.
+ *
+ * Return: how many were received (at least 1), or -errno as
+ * kmbox_ring_recv() if none was; -EINVAL also for no @msgs or a @count
+ * of 0.  A message too big for its buffer stops the batch (-EMSGSIZE if
+ * it is the first) and stays in the ring.
+ */
+int kmbox_ring_recvv(struct kmbox_ring *ring, struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns);
 
 /**
  * kmbox_ring_reserve() - make room for a message and write it in place

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -585,14 +586,18 @@ ring__room(struct kmbox_ring *ring, size_t len,
 	return off;
 }
 
+/* Producer: publish what lies before pos as tail, and maybe ring. */
+static inline void ring__publish_tail(struct kmbox_ring *ring)
+{
+	__atomic_store_n(ring__tail(ring), ring->pos, __ATOMIC_RELEASE);
+	ring__wake(ring, ring__cons_waiting(ring));
+}
+
 /* Producer: the record at pos is written; publish it and maybe ring. */
 static inline void ring__produced(struct kmbox_ring *ring, __u32 len)
 {
-	__u32 pos = ring->pos + ring__rec_size(len);
-
-	ring->pos = pos;
-	__atomic_store_n(ring__tail(ring), pos, __ATOMIC_RELEASE);
-	ring__wake(ring, ring__cons_waiting(ring));
+	ring->pos += ring__rec_size(len);
+	ring__publish_tail(ring);
 }
 
 ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
@@ -611,6 +616,39 @@ ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
 		memcpy(ring->data + off + RING_HDR, buf, len);
 	ring__produced(ring, (__u32)len);
 	return (ssize_t)len;
+}
+
+int kmbox_ring_sendv(struct kmbox_ring *ring, const struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns)
+{
+	unsigned int i;
+	long off;
+
+	if (!ring__end_ok(ring, KMBOX_RING_PRODUCER) || !msgs || !count)
+		return -EINVAL;
+	ring->held = 0;
+	/*
+	 * Only the first message may wait: the others go while there is
+	 * room, so that nothing written sits unpublished while this end
+	 * sleeps.  One store of tail and one look at the consumer's flag
+	 * for them all.
+	 */
+	for (i = 0; i < count; i++) {
+		off = ring__room(ring, msgs[i].iov_len,
+				 i ? KMBOX_RING_TRY : flags, i ? 0 : timeout_ns);
+		if (off < 0) {
+			if (i == 0)
+				return (int)off;
+			break;
+		}
+		ring__put_hdr(ring, (__u32)off, (__u32)msgs[i].iov_len, 0);
+		if (msgs[i].iov_len)
+			memcpy(ring->data + off + RING_HDR, msgs[i].iov_base,
+			       msgs[i].iov_len);
+		ring->pos += ring__rec_size((__u32)msgs[i].iov_len);
+	}
+	ring__publish_tail(ring);
+	return (int)i;
 }
 
 ssize_t kmbox_ring_reserve(struct kmbox_ring *ring, void **buf, size_t len,
@@ -748,6 +786,41 @@ ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 		memcpy(buf, ring->data + off + RING_HDR, (size_t)mlen);
 	ring__consumed(ring, ring->pos + ring__rec_size((__u32)mlen));
 	return mlen;
+}
+
+int kmbox_ring_recvv(struct kmbox_ring *ring, struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns)
+{
+	unsigned int i;
+	ssize_t mlen;
+	__u32 off = 0;
+
+	if (!ring__end_ok(ring, KMBOX_RING_CONSUMER) || !msgs || !count)
+		return -EINVAL;
+	ring->held = 0;
+	/*
+	 * Only the first message is waited for, so that nothing taken sits
+	 * unpublished while this end sleeps.  One store of head and one
+	 * look at the producer's flag for them all.
+	 */
+	for (i = 0; i < count; i++) {
+		mlen = ring__next(ring, &off, i ? KMBOX_RING_TRY : flags,
+				  i ? 0 : timeout_ns);
+		if (mlen >= 0 && (size_t)mlen > msgs[i].iov_len)
+			mlen = -EMSGSIZE;
+		if (mlen < 0) {
+			if (i == 0)
+				return (int)mlen;
+			break;
+		}
+		if (mlen)
+			memcpy(msgs[i].iov_base, ring->data + off + RING_HDR,
+			       (size_t)mlen);
+		msgs[i].iov_len = (size_t)mlen;
+		ring->pos += ring__rec_size((__u32)mlen);
+	}
+	ring__consumed(ring, ring->pos);
+	return (int)i;
 }
 
 ssize_t kmbox_ring_peek(struct kmbox_ring *ring, const void **buf,
