@@ -11,11 +11,14 @@
  * consumer freed, the bytes the producer published).  A new end starts
  * with nothing cached: it must not overwrite messages already there.
  * KMBOX_RING_TRY fails with -EAGAIN without a system call or a waiting
- * flag.
+ * flag.  Before a call sleeps it looks at the other index again, as many
+ * times as its end's count says, which adapts.
  *
  * Built twice: for kmbox.ko (run in the VM) and natively with the
  * doorbell stand-in (ring_backend.h).
  */
+#include <pthread.h>
+
 #include "kselftest_harness.h"
 #include "ring_backend.h"
 
@@ -185,6 +188,83 @@ TEST_F(cache, try_flag)
 						     KMBOX_RING_TRY, 0)));
 	EXPECT_EQ(-EPIPE, CT_LIBERR(kmbox_ring_send(&self->p, NULL, 0,
 						    KMBOX_DONTWAIT, 0)));
+}
+
+/*
+ * The looks before a sleep: 256 at first; a quarter after looks that saw
+ * nothing move, down to 16; untouched by calls that do not sleep
+ * (KMBOX_DONTWAIT, KMBOX_RING_TRY); back to 256 after looks that saw the
+ * index move (a thread moves tail back and forth under them).
+ */
+struct ct_toggle {
+	unsigned char *raw;
+	__u32 a, b;
+	volatile int stop, running;
+};
+
+static void *ct_toggler(void *arg)
+{
+	struct ct_toggle *t = arg;
+
+	t->running = 1;
+	while (!t->stop) {
+		rb_set(t->raw, RB_OFF_TAIL, t->a);
+		rb_set(t->raw, RB_OFF_TAIL, t->b);
+	}
+	rb_set(t->raw, RB_OFF_TAIL, t->b);
+	return NULL;
+}
+
+TEST_F(cache, spins_adapt)
+{
+	static const unsigned int after[] = { 64, 16, 16 };
+	struct ct_toggle t = { .raw = self->raw };
+	unsigned int i, tries;
+	__u32 pos = 0;
+	pthread_t th;
+	ssize_t n;
+	char buf[8];
+
+	EXPECT_EQ(256, self->c.spins);
+	EXPECT_EQ(-EAGAIN, CT_LIBERR(kmbox_ring_recv(&self->c, buf, 8,
+						     KMBOX_DONTWAIT, 0)));
+	EXPECT_EQ(-EAGAIN, CT_LIBERR(kmbox_ring_recv(&self->c, buf, 8,
+						     KMBOX_RING_TRY, 0)));
+	EXPECT_EQ(256, self->c.spins);
+	for (i = 0; i < ARRAY_SIZE(after); i++) {
+		EXPECT_EQ(-ETIMEDOUT, CT_LIBERR(kmbox_ring_recv(&self->c, buf,
+				8, KMBOX_TIMEOUT, 1000000)));
+		EXPECT_EQ(after[i], self->c.spins);
+	}
+	/*
+	 * A record at the consumer's index, and a thread moving tail back
+	 * and forth over it: the consumer either reads tail past it, or
+	 * looks again and sees it move (or, on a busy machine, sleeps and
+	 * runs into its 100 ms timeout: then again).
+	 */
+	for (tries = 0; tries < 200 && self->c.spins != 256; tries++) {
+		rb_set(self->raw, RB_OFF_DATA + pos, 5);
+		rb_set(self->raw, RB_OFF_DATA + pos + 4, 0);
+		memcpy(self->raw + RB_OFF_DATA + pos + 8, "moved", 5);
+		t.a = pos;
+		t.b = pos + 16;
+		t.stop = t.running = 0;
+		ASSERT_EQ(0, pthread_create(&th, NULL, ct_toggler, &t));
+		while (!t.running)
+			usleep(100);
+		n = kmbox_ring_recv(&self->c, buf, sizeof(buf), KMBOX_TIMEOUT,
+				    100 * 1000000ull);
+		t.stop = 1;
+		pthread_join(th, NULL);
+		if (n == -ETIMEDOUT)
+			continue;
+		ASSERT_EQ(5, n);
+		EXPECT_EQ(0, memcmp(buf, "moved", 5));
+		pos += 16;
+	}
+	EXPECT_EQ(256, self->c.spins) {
+		TH_LOG("no look saw tail move in %u tries", tries);
+	}
 }
 
 TEST_HARNESS_MAIN

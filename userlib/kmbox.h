@@ -178,7 +178,8 @@ struct kmbox_ring {
 	__u32 peer;		/* the other end's index, as last read and checked */
 	__u32 held;		/* producer: bytes reserved + 1; consumer: the
 				 * record looked at in place; 0: none */
-	__u32 proto;		/* the wake-up protocol: the layout's version */
+	__u16 proto;		/* the wake-up protocol: the layout's version */
+	__u16 spins;		/* looks before a sleep, adapted to the peer */
 	__u32 __reserved[sizeof(void *) - 3];
 	__u32 data_size;	/* a power of two */
 	__u32 pos;		/* this end's own index, as last published */

@@ -198,13 +198,18 @@ static int ring__deadline(unsigned int *flags, __u64 *timeout_ns)
 }
 
 /*
- * How many times a call that would sleep looks at the other end's index
- * again first, with a pause between looks: a few microseconds on current
- * CPUs.  A stream whose other end is only a little slower then goes on
- * without a sleep, a wake-up and the sleeper's membarrier(2), which cost
- * microseconds natively and far more under emulation.
+ * Before a call sleeps, it looks at the other end's index again up to
+ * ring->spins times, with a pause between looks (RING_SPINS_MAX: about
+ * 7 us on the host of the benchmark, a Zen 3 where a pause takes 28 ns).
+ * A stream or a round trip whose other end is busy on another CPU then
+ * goes on without a sleep, a wake-up and the sleeper's membarrier(2),
+ * which cost microseconds natively and far more under emulation.  The
+ * count adapts: back to the most after a look that saw the index move,
+ * a quarter of it after one that did not (down to RING_SPINS_MIN), so
+ * that an end whose peer shares its CPU, or is idle, stops wasting it.
  */
-#define RING_SPINS		256
+#define RING_SPINS_MAX		256
+#define RING_SPINS_MIN		16
 
 static inline void ring__pause(void)
 {
@@ -217,16 +222,20 @@ static inline void ring__pause(void)
 #endif
 }
 
-/* 1 if *@index moved from @seen within RING_SPINS looks, else 0. */
-static int ring__spin(const __u32 *index, __u32 seen)
+/* 1 if *@index moved from @seen within ring->spins looks, else 0. */
+static int ring__spin(struct kmbox_ring *ring, const __u32 *index,
+		      __u32 seen)
 {
-	unsigned int i;
+	unsigned int i, n = ring->spins;
 
-	for (i = 0; i < RING_SPINS; i++) {
+	for (i = 0; i < n; i++) {
 		ring__pause();
-		if (__atomic_load_n(index, __ATOMIC_RELAXED) != seen)
+		if (__atomic_load_n(index, __ATOMIC_RELAXED) != seen) {
+			ring->spins = RING_SPINS_MAX;
 			return 1;
+		}
 	}
+	ring->spins = n / 4 > RING_SPINS_MIN ? n / 4 : RING_SPINS_MIN;
 	return 0;
 }
 
@@ -498,7 +507,8 @@ int kmbox_ring_attach(struct kmbox_ring *ring, int fd, unsigned int side)
 	r.map_size = (size_t)st.region_size;
 	r.data = (unsigned char *)map + RING_DATA_OFFSET;
 	r.data_size = data_size;
-	r.proto = version;
+	r.proto = (__u16)version;
+	r.spins = RING_SPINS_MAX;
 	r.pos = __atomic_load_n(ring__word(map, side == KMBOX_RING_PRODUCER ?
 					   RING_OFF_TAIL : RING_OFF_HEAD),
 				__ATOMIC_ACQUIRE);
@@ -574,7 +584,8 @@ ring__wait_room(struct kmbox_ring *ring, __u32 need, unsigned int flags,
 		ring->peer = head;
 		if (size - used >= need)
 			return 0;
-		if (ring__may_sleep(flags) && ring__spin(ring__head(ring), head))
+		if (ring__may_sleep(flags) &&
+		    ring__spin(ring, ring__head(ring), head))
 			continue;
 		ret = ring__sleep(ring, ring__prod_waiting(ring),
 				  ring__head(ring), head, &flags, &timeout_ns);
@@ -751,7 +762,8 @@ ring__wait_data(struct kmbox_ring *ring, unsigned int flags,
 		ring->peer = tail;
 		if (used)
 			return 0;
-		if (ring__may_sleep(flags) && ring__spin(ring__tail(ring), tail))
+		if (ring__may_sleep(flags) &&
+		    ring__spin(ring, ring__tail(ring), tail))
 			continue;
 		ret = ring__sleep(ring, ring__cons_waiting(ring),
 				  ring__tail(ring), tail, &flags, &timeout_ns);
