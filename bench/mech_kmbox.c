@@ -233,7 +233,7 @@ struct kring {
 };
 
 /* Data area for @cap messages of @size bytes: a power of two. */
-static size_t ring_data_size(size_t size, unsigned int cap)
+size_t ring_data_size(size_t size, unsigned int cap)
 {
 	size_t rec = 8 + ((size + 7) & ~(size_t)7), want = rec * cap, d = 4096;
 
@@ -298,17 +298,23 @@ static int kr_open(struct chan *c)
 	return kr_mailbox(c, ring_data_size(c->size, c->cap));
 }
 
-static int kr_side(struct chan *c, int side)
+int ring_chan_side(struct chan *c, int side, unsigned int *end)
 {
-	struct kring *k = c->priv;
 	int keep = side == SIDE_TX ? 0 : 1;
-	int ret;
 
 	kr_close_fd(c->fd[!keep]);
 	c->fd[!keep] = -1;
-	ret = kmbox_ring_attach(&k->r, c->fd[keep],
-				side == SIDE_TX ? KMBOX_RING_PRODUCER :
-						  KMBOX_RING_CONSUMER);
+	*end = side == SIDE_TX ? KMBOX_RING_PRODUCER : KMBOX_RING_CONSUMER;
+	return c->fd[keep];
+}
+
+static int kr_side(struct chan *c, int side)
+{
+	struct kring *k = c->priv;
+	unsigned int end;
+	int fd = ring_chan_side(c, side, &end), ret;
+
+	ret = kmbox_ring_attach(&k->r, fd, end);
 	if (ret)
 		return ret;
 	k->attached = 1;

@@ -59,6 +59,10 @@ static const struct variant V_RUN[] = {
 	{ "kmbox-ring-zc-spin", &mech_kmbox_ring_zc_spin, 0 },
 	{ "kmbox-ring-v/16", &mech_kmbox_ring_vec, 16 },
 	{ "kmbox-ring-v-spin/16", &mech_kmbox_ring_vec_spin, 16 },
+#ifdef KMBOX_RING11
+	{ "kmbox-ring-1.1", &mech_ring11, 0 },
+	{ "kmbox-ring-1.1-spin", &mech_ring11_spin, 0 },
+#endif
 	{ "spsc-ref", &mech_spsc_ref, 0 },
 	{ "memfd-ring", &mech_memfd_ring, 0 },
 	{ "memfd-ring-spin", &mech_memfd_ring_spin, 0 },

@@ -45,6 +45,21 @@ fi
 command -v gcc >/dev/null || die "gcc is needed (apt-get install gcc)"
 command -v python3 >/dev/null || die "python3 is needed"
 
+# The ring of libkmbox 1.1, from git, as the baseline of the same run
+# (bench/mech_ring11.c): the last commit of 1.1.
+RING11_COMMIT=${RING11_COMMIT:-35570c6}
+ring11=$KMBOX_BUILD/bench/native/ring11
+rm -rf "$ring11"
+mkdir -p "$ring11"
+for f in ring.c kmbox.h kmbox_internal.h; do
+	git -C "$KMBOX_TOP" show "$RING11_COMMIT:userlib/$f" >"$ring11/$f" 2>/dev/null || {
+		info "no libkmbox 1.1 in git ($RING11_COMMIT): kmbox-ring-1.1 left out"
+		rm -rf "$ring11"
+		break
+	}
+done
+rm -f "$KMBOX_BUILD/bench/native/kmbox-bench-native"
+
 mkdir -p "$KMBOX_BUILD"
 make -s -C bench native O="$KMBOX_BUILD/bench" >"$KMBOX_BUILD.bench-native.log" 2>&1 || {
 	cat "$KMBOX_BUILD.bench-native.log" >&2
