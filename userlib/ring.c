@@ -20,9 +20,10 @@
  * record header and the payload written or read, one store of this end's
  * index, one load of the other end's waiting flag (a line that only
  * changes when that end goes to sleep), and a load of the other end's
- * index once per "ring looked full or empty".  No fence, no atomic
- * read-modify-write, no system call: see ring__sleep() for why the wake-up
- * is still never lost.
+ * index once per "ring looked full or empty"; the batch calls pay the
+ * store and the load once per batch.  In a ring of layout version 2, no
+ * fence, no atomic read-modify-write and no system call: see
+ * ring__sleep() for why the wake-up is still never lost.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
