@@ -198,7 +198,10 @@ def build_md(N, env, errors, date, notes, svg):
 
     o.append("## Floors\n\n")
     rows = [["cache-line round trip, different CPUs",
-             "%.0f ns" % (N.get("floors", "cacheline-rtt", 64, "rtt") or 0)]]
+             "%.0f ns" % (N.get("floors", "cacheline-rtt", 64, "rtt") or 0)],
+            ["64 KiB handed across: copied in on one CPU, every word read "
+             "on the other, answered",
+             "%.0f ns" % (N.get("floors", "handoff", 65536, "rtt") or 0)]]
     for s in (64, 1024, 4096, 65536):
         v = N.get("floors", "memcpy", s, "op")
         if v is not None:

@@ -191,70 +191,82 @@ static double floor_slice(struct floor *fl, int dev, double slice)
 }
 
 /*
- * The cross-CPU cache-line round trip, the floor of any shared-memory
- * round trip: two processes pinned to different CPUs pass a counter back
- * and forth through two cache lines (one written by each, 128 bytes
- * apart: adjacent lines are fetched in pairs, and two writers of one pair
- * measured 2 times slower), polling with
- * a pause as every spinning mechanism here does (without one the reads
- * of the waiting side slow down the other's write: measured slower).
- * ns per round trip over one slice, or NAN.
+ * Round trips between two processes pinned to different CPUs, the floors
+ * of any shared-memory mechanism: the parent stores a counter in one
+ * cache line and spins (with a pause, as every spinning mechanism here
+ * does) until the child has stored it back in another.  With @size, each
+ * round trip also hands @size bytes across: the parent copies them from
+ * a hot buffer into shared memory before its store, the child reads
+ * every 8-byte word of them before its answer.  The two lines are 128
+ * bytes apart (adjacent lines are fetched in pairs: two writers of one
+ * pair measured 2 times slower).  Each round trip is timed on its own
+ * and added to @s, as the rtt group does, so that medians compare.
  */
-struct line_pp {
+struct handoff {
 	uint64_t ping __attribute__((aligned(128)));	/* written by the parent */
 	uint64_t pong __attribute__((aligned(128)));	/* by the child */
+	unsigned char data[] __attribute__((aligned(128)));
 };
 
-static double line_rtt_slice(double slice)
+static void handoff_slice(size_t size, double slice, struct samples *s)
 {
-	struct line_pp *pp;
-	uint64_t i, t0, t1, end, last = 0, v;
+	size_t len = sizeof(struct handoff) + size;
+	uint64_t i, t0, t1, end, last = 0, v, sum = 0;
+	unsigned char *src = NULL;
+	struct handoff *h;
+	size_t w;
 	pid_t pid;
 
 	if (ncpus < 2)
-		return NAN;
-	pp = mmap(NULL, sizeof(*pp), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (pp == MAP_FAILED)
+		return;
+	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	if (h == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
+	if (size) {
+		src = buf_new(size);
+		memset(h->data, 0, size);
+	}
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		pin_cpu(CPU_B);
 		for (;;) {
-			v = __atomic_load_n(&pp->ping, __ATOMIC_ACQUIRE);
+			v = __atomic_load_n(&h->ping, __ATOMIC_ACQUIRE);
 			if (v == last) {
 				cpu_relax();
 				continue;
 			}
-			__atomic_store_n(&pp->pong, v, __ATOMIC_RELEASE);
+			for (w = 0; w < size / 8; w++)
+				sum += ((const uint64_t *)h->data)[w];
+			__asm__ __volatile__("" : : "r"(sum));
+			__atomic_store_n(&h->pong, v, __ATOMIC_RELEASE);
 			if (v == UINT64_MAX)
 				_exit(0);
 			last = v;
 		}
 	}
 	pin_cpu(CPU_A);
-	for (i = 1; i <= 1000; i++) {		/* warm-up */
-		__atomic_store_n(&pp->ping, i, __ATOMIC_RELEASE);
-		while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != i)
+	end = tick_now() + ns_to_ticks(slice);
+	for (i = 1;; i++) {
+		t0 = tick_now();
+		if (size)
+			memcpy(h->data, src, size);
+		__atomic_store_n(&h->ping, i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&h->pong, __ATOMIC_ACQUIRE) != i)
 			cpu_relax();
-	}
-	t0 = tick_now();
-	end = t0 + ns_to_ticks(slice);
-	do {
-		for (v = i + 256; i < v; i++) {
-			__atomic_store_n(&pp->ping, i, __ATOMIC_RELEASE);
-			while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != i)
-				cpu_relax();
-		}
 		t1 = tick_now();
-	} while (t1 < end);
-	__atomic_store_n(&pp->ping, UINT64_MAX, __ATOMIC_RELEASE);
+		if (i > 100)		/* after a warm-up */
+			samples_add(s, tick_to_ns(t1 - t0));
+		if (t1 >= end && i > 100)
+			break;
+	}
+	__atomic_store_n(&h->ping, UINT64_MAX, __ATOMIC_RELEASE);
 	reap(pid);
-	munmap(pp, sizeof(*pp));
+	buf_free(src);
+	munmap(h, len);
 	pin_cpu(CPU_B);
-	return tick_to_ns(t1 - t0) / (double)(i - 1001);
 }
 
 void work_floors(void)
@@ -272,16 +284,15 @@ void work_floors(void)
 		{ "memcpy", FL_MEMCPY, 16 << 20, { 0 } },
 	};
 	size_t n = sizeof(fls) / sizeof(fls[0]), i;
-	double slice = slice_ns(40, 10), line;
+	double slice = slice_ns(40, 10);
 	int dev = open("/dev/kmbox", O_RDWR | O_CLOEXEC), rep;
-	struct samples line_rtt = { 0 };
+	struct samples line_rtt = { 0 }, handoff = { 0 };
 
 	pin_cpu(CPU_B);
 	for (rep = 0; rep < opt.reps; rep++) {
 		progress("floors: repetition %d/%d", rep + 1, opt.reps);
-		line = line_rtt_slice(slice);
-		if (!isnan(line))
-			samples_add(&line_rtt, line);
+		handoff_slice(0, slice, &line_rtt);
+		handoff_slice(65536, slice, &handoff);
 		for (i = 0; i < n; i++) {
 			if ((fls[i].kind == FL_VERSION ||
 			     fls[i].kind == FL_ENOTTY) && dev < 0)
@@ -310,10 +321,13 @@ void work_floors(void)
 		samples_free(s);
 	}
 	if (line_rtt.n)
-		out_result("floors", "cacheline-rtt", 64, "cross-cpu", "-", "rtt",
-			   "ns", samples_pct(&line_rtt, 50),
-			   samples_pct(&line_rtt, 99), NAN, line_rtt.n);
+		out_samples("floors", "cacheline-rtt", 64, "cross-cpu", "-",
+			    "rtt", "ns", &line_rtt);
+	if (handoff.n)
+		out_samples("floors", "handoff", 65536, "cross-cpu", "-", "rtt",
+			    "ns", &handoff);
 	samples_free(&line_rtt);
+	samples_free(&handoff);
 	if (dev >= 0)
 		close(dev);
 	pin_cpu(-1);
