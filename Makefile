@@ -17,6 +17,8 @@
 #   make demo       boot the stock kernel in QEMU and show kmbox working
 #   make bench      kmbox against pipes, sockets, POSIX/SysV queues in QEMU
 #                   (bench/results/<date>.md; BENCH_QUICK=1: under 3 minutes)
+#   make bench-native  the libkmbox ring on this host's CPUs, doorbells from a
+#                   futex stand-in (bench/results/<date>-native.md; gcc only)
 #   make lint       checkpatch --strict, W=1 and sparse (C=2)
 #   make htmldocs   Documentation/ as HTML with Sphinx, in build/htmldocs
 #   make setup      packages, Debian's 6.1 kernel and its source: enough for
@@ -105,6 +107,9 @@ shell:
 bench:
 	scripts/bench.sh
 
+bench-native:
+	scripts/bench-native.sh
+
 # Documentation/ as HTML in build/htmldocs, if Sphinx is installed
 # (Debian: python3-sphinx, which make setup installs); warnings are
 # errors, and every page is read again (-E), so that the checks of
@@ -140,5 +145,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all modules $(TEST_KERNELS:%=modules-%) userlib kmboxctl selftests examples setup \
-	setup-all lint check stress demo run shell bench htmldocs install uninstall modules_install \
+	setup-all lint check stress demo run shell bench bench-native htmldocs install uninstall modules_install \
 	dkms-install dkms-remove dkms-check clean

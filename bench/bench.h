@@ -177,10 +177,19 @@ struct mech {
 #define MF_RING		(1u << 6)	/* needs KMBOX_FEATURE_RING */
 
 extern const struct mech mech_kmbox_rw, mech_kmbox_ioctl, mech_kmbox_vec,
-	mech_kmbox_ring, mech_kmbox_ring_spin;
+	mech_kmbox_ring, mech_kmbox_ring_spin, mech_kmbox_ring_zc,
+	mech_kmbox_ring_zc_spin, mech_kmbox_ring_vec, mech_kmbox_ring_vec_spin;
 extern const struct mech mech_pipe, mech_unix_seqpacket, mech_unix_stream,
 	mech_posix_mq, mech_sysv_msg;
-extern const struct mech mech_memfd_ring, mech_memfd_ring_spin;
+extern const struct mech mech_memfd_ring, mech_memfd_ring_spin, mech_spsc_ref;
+/* The data area of a kmbox ring for @cap messages of @size bytes. */
+size_t ring_data_size(size_t size, unsigned int cap);
+/* After fork: closes the file of the other side of a ring channel made
+ * by mech_kmbox.c, sets *@end to the ring end of @side, returns the file. */
+int ring_chan_side(struct chan *c, int side, unsigned int *end);
+#ifdef KMBOX_RING11
+extern const struct mech mech_ring11, mech_ring11_spin;	/* mech_ring11.c */
+#endif
 
 /* A mechanism as measured: a label, and the batch for MF_BATCH ones. */
 struct variant {

@@ -8,8 +8,13 @@
  *                    side that must wait raises its waiting flag, looks
  *                    again, and sleeps in read() on its eventfd; the other
  *                    side writes the eventfd only when the flag was up
- *   memfd-ring-spin  the same ring, both sides spinning (the shared-memory
- *                    ceiling: no system call at all)
+ *   memfd-ring-spin  the same ring, both sides spinning (no system call at
+ *                    all)
+ *   spsc-ref         the reference SPSC ring: the same records, spinning,
+ *                    each side keeping the other's index and reading it
+ *                    only when the ring looks full or empty, and trusting
+ *                    the region (no checks): what a ring of this framing
+ *                    costs at best, the bar for the kmbox ring's speed
  */
 #include "bench.h"
 
@@ -34,7 +39,9 @@ struct shr {
 	size_t map_size;
 	uint32_t size;		/* data area, a power of two */
 	uint32_t pos;		/* this end's index */
+	uint32_t other;		/* spsc-ref: the other end's, as last read */
 	int spin;
+	int cached;		/* spsc-ref */
 };
 
 #define SHR_DATA_OFF	4096u
@@ -62,6 +69,7 @@ static int shr_open(struct chan *c)
 		d *= 2;
 	r->size = d;
 	r->spin = !!(c->m->flags & MF_SPIN);
+	r->cached = c->m == &mech_spsc_ref;
 	r->map_size = SHR_DATA_OFF + d;
 	c->fd[0] = memfd_create("kmbox-bench-ring", MFD_CLOEXEC);
 	if (c->fd[0] < 0)
@@ -90,6 +98,8 @@ static int shr_side(struct chan *c, int side)
 	r->pos = side == SIDE_TX ?
 		__atomic_load_n(&r->h->tail, __ATOMIC_ACQUIRE) :
 		__atomic_load_n(&r->h->head, __ATOMIC_ACQUIRE);
+	r->other = side == SIDE_TX ?
+		__atomic_load_n(&r->h->head, __ATOMIC_ACQUIRE) : r->pos;
 	return 0;
 }
 
@@ -143,7 +153,14 @@ static int shr_send(struct chan *c, const void *buf, unsigned int prio)
 
 	(void)prio;
 	pad = off + rec > r->size ? r->size - off : 0;
-	for (;;) {
+	while (r->cached && r->size - (r->pos - r->other) < pad + rec) {
+		r->other = __atomic_load_n(&r->h->head, __ATOMIC_ACQUIRE);
+		if (r->size - (r->pos - r->other) < pad + rec)
+			cpu_relax();
+		if (bench_abort)
+			return -EINTR;
+	}
+	while (!r->cached) {
 		head = __atomic_load_n(&r->h->head, __ATOMIC_ACQUIRE);
 		if (r->size - (r->pos - head) >= pad + rec)
 			break;
@@ -161,7 +178,8 @@ static int shr_send(struct chan *c, const void *buf, unsigned int prio)
 	memcpy(hdr + 2, buf, len);
 	r->pos += pad + rec;
 	__atomic_store_n(&r->h->tail, r->pos, __ATOMIC_RELEASE);
-	shr_wake(r, &r->h->cons_waiting, c->fd[1]);
+	if (!r->cached)
+		shr_wake(r, &r->h->cons_waiting, c->fd[1]);
 	return 0;
 }
 
@@ -171,7 +189,16 @@ static int shr_recv(struct chan *c, void *buf)
 	uint32_t tail, off, *hdr;
 
 	for (;;) {
-		tail = __atomic_load_n(&r->h->tail, __ATOMIC_ACQUIRE);
+		while (r->cached && r->other == r->pos) {
+			r->other = __atomic_load_n(&r->h->tail,
+						   __ATOMIC_ACQUIRE);
+			if (r->other == r->pos)
+				cpu_relax();
+			if (bench_abort)
+				return -EINTR;
+		}
+		tail = r->cached ? r->other :
+		       __atomic_load_n(&r->h->tail, __ATOMIC_ACQUIRE);
 		if (tail == r->pos) {
 			shr_wait(r, &r->h->cons_waiting, &r->h->tail, tail,
 				 c->fd[1]);
@@ -182,7 +209,8 @@ static int shr_recv(struct chan *c, void *buf)
 		if (hdr[1] == SHR_PAD) {
 			r->pos += r->size - off;
 			__atomic_store_n(&r->h->head, r->pos, __ATOMIC_RELEASE);
-			shr_wake(r, &r->h->prod_waiting, c->fd[2]);
+			if (!r->cached)
+				shr_wake(r, &r->h->prod_waiting, c->fd[2]);
 			continue;
 		}
 		if (hdr[0] != c->size)
@@ -190,7 +218,8 @@ static int shr_recv(struct chan *c, void *buf)
 		memcpy(buf, hdr + 2, hdr[0]);
 		r->pos += shr_rec(hdr[0]);
 		__atomic_store_n(&r->h->head, r->pos, __ATOMIC_RELEASE);
-		shr_wake(r, &r->h->prod_waiting, c->fd[2]);
+		if (!r->cached)
+			shr_wake(r, &r->h->prod_waiting, c->fd[2]);
 		return 0;
 	}
 }
@@ -220,6 +249,13 @@ const struct mech mech_memfd_ring = {
 
 const struct mech mech_memfd_ring_spin = {
 	.name = "memfd-ring-spin",
+	.flags = MF_SPIN,
+	.open = shr_open, .side = shr_side, .close = shr_close,
+	.send = shr_send, .recv = shr_recv,
+};
+
+const struct mech mech_spsc_ref = {
+	.name = "spsc-ref",
 	.flags = MF_SPIN,
 	.open = shr_open, .side = shr_side, .close = shr_close,
 	.send = shr_send, .recv = shr_recv,

@@ -391,6 +391,10 @@ int variant_usable(const struct variant *v)
 
 	if (!(v->m->flags & MF_KMBOX))
 		return 1;
+#ifdef KMBOX_STANDIN
+	/* Natively, the ring's doorbells are the stand-in's; nothing else. */
+	return !!(v->m->flags & MF_RING);
+#endif
 	f = kmbox_features();
 	if (!(f & KMBOX_FEATURE_MAILBOX))
 		return 0;

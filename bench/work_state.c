@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -31,6 +32,10 @@
 #include <unistd.h>
 
 #include <kmbox.h>
+
+#ifdef KMBOX_STANDIN
+#include "doorbell_standin.h"
+#endif
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -97,6 +102,9 @@ void work_env(void)
 	env_grep("cpu", "/proc/cpuinfo", "model name");
 	env_grep("memtotal", "/proc/meminfo", "MemTotal");
 	out_env("tick_mhz", "%.1f", tick_mhz());
+#ifdef KMBOX_STANDIN
+	out_env("doorbell", "%s", STANDIN_NOTICE);
+#endif
 	out_env("kmbox_features", "0x%llx",
 		(unsigned long long)kmbox_features());
 	out_env("reps", "%d", opt.reps);
@@ -127,14 +135,23 @@ static double floor_slice(struct floor *fl, int dev, double slice)
 	struct timespec ts;
 	uint64_t t0 = tick_now(), end = t0 + ns_to_ticks(slice), t;
 	unsigned char *src = NULL, *dst = NULL;
-	size_t ops = 0;
+	size_t ops = 0, map_len = 0;
 	int i;
 
 	if (fl->kind == FL_MEMCPY) {
-		src = malloc(fl->size);
-		dst = malloc(fl->size);
-		if (!src || !dst)
+		/*
+		 * Half a page apart modulo the page size: glibc's "rep movsb"
+		 * copies crawl on some CPUs (AMD Zen, here 19 times slower at
+		 * 64 KiB) when the destination lies just above the source
+		 * modulo 4096, as two malloc()ed blocks of a page multiple do.
+		 * The floor is memcpy at its best.
+		 */
+		map_len = 2 * fl->size + 3 * 4096;
+		src = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (src == MAP_FAILED)
 			die("out of memory");
+		dst = src + ((fl->size + 4095) & ~(size_t)4095) + 2048;
 		memset(src, 1, fl->size);
 		memset(dst, 2, fl->size);
 		memcpy_fn(dst, src, fl->size);
@@ -168,9 +185,88 @@ static double floor_slice(struct floor *fl, int dev, double slice)
 		ops += 16;
 		t = tick_now();
 	} while (t < end);
-	free(src);
-	free(dst);
+	if (src)
+		munmap(src, map_len);
 	return tick_to_ns(t - t0) / (double)ops;
+}
+
+/*
+ * Round trips between two processes pinned to different CPUs, the floors
+ * of any shared-memory mechanism: the parent stores a counter in one
+ * cache line and spins (with a pause, as every spinning mechanism here
+ * does) until the child has stored it back in another.  With @size, each
+ * round trip also hands @size bytes across: the parent copies them from
+ * a hot buffer into shared memory before its store, the child reads
+ * every 8-byte word of them before its answer.  The two lines are 128
+ * bytes apart (adjacent lines are fetched in pairs: two writers of one
+ * pair measured 2 times slower).  Each round trip is timed on its own
+ * and added to @s, as the rtt group does, so that medians compare.
+ */
+struct handoff {
+	uint64_t ping __attribute__((aligned(128)));	/* written by the parent */
+	uint64_t pong __attribute__((aligned(128)));	/* by the child */
+	unsigned char data[] __attribute__((aligned(128)));
+};
+
+static void handoff_slice(size_t size, double slice, struct samples *s)
+{
+	size_t len = sizeof(struct handoff) + size;
+	uint64_t i, t0, t1, end, last = 0, v, sum = 0;
+	unsigned char *src = NULL;
+	struct handoff *h;
+	size_t w;
+	pid_t pid;
+
+	if (ncpus < 2)
+		return;
+	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	if (h == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (size) {
+		src = buf_new(size);
+		memset(h->data, 0, size);
+	}
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pin_cpu(CPU_B);
+		for (;;) {
+			v = __atomic_load_n(&h->ping, __ATOMIC_ACQUIRE);
+			if (v == last) {
+				cpu_relax();
+				continue;
+			}
+			for (w = 0; w < size / 8; w++)
+				sum += ((const uint64_t *)h->data)[w];
+			__asm__ __volatile__("" : : "r"(sum));
+			__atomic_store_n(&h->pong, v, __ATOMIC_RELEASE);
+			if (v == UINT64_MAX)
+				_exit(0);
+			last = v;
+		}
+	}
+	pin_cpu(CPU_A);
+	end = tick_now() + ns_to_ticks(slice);
+	for (i = 1;; i++) {
+		t0 = tick_now();
+		if (size)
+			memcpy(h->data, src, size);
+		__atomic_store_n(&h->ping, i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&h->pong, __ATOMIC_ACQUIRE) != i)
+			cpu_relax();
+		t1 = tick_now();
+		if (i > 100)		/* after a warm-up */
+			samples_add(s, tick_to_ns(t1 - t0));
+		if (t1 >= end && i > 100)
+			break;
+	}
+	__atomic_store_n(&h->ping, UINT64_MAX, __ATOMIC_RELEASE);
+	reap(pid);
+	buf_free(src);
+	munmap(h, len);
+	pin_cpu(CPU_B);
 }
 
 void work_floors(void)
@@ -182,6 +278,7 @@ void work_floors(void)
 		{ "clock_gettime", FL_CLOCK, 0, { 0 } },
 		{ "tsc-read", FL_TICK, 0, { 0 } },
 		{ "memcpy", FL_MEMCPY, 64, { 0 } },
+		{ "memcpy", FL_MEMCPY, 1024, { 0 } },
 		{ "memcpy", FL_MEMCPY, 4096, { 0 } },
 		{ "memcpy", FL_MEMCPY, 65536, { 0 } },
 		{ "memcpy", FL_MEMCPY, 16 << 20, { 0 } },
@@ -189,10 +286,13 @@ void work_floors(void)
 	size_t n = sizeof(fls) / sizeof(fls[0]), i;
 	double slice = slice_ns(40, 10);
 	int dev = open("/dev/kmbox", O_RDWR | O_CLOEXEC), rep;
+	struct samples line_rtt = { 0 }, handoff = { 0 };
 
 	pin_cpu(CPU_B);
 	for (rep = 0; rep < opt.reps; rep++) {
 		progress("floors: repetition %d/%d", rep + 1, opt.reps);
+		handoff_slice(0, slice, &line_rtt);
+		handoff_slice(65536, slice, &handoff);
 		for (i = 0; i < n; i++) {
 			if ((fls[i].kind == FL_VERSION ||
 			     fls[i].kind == FL_ENOTTY) && dev < 0)
@@ -220,6 +320,14 @@ void work_floors(void)
 			   s->n);
 		samples_free(s);
 	}
+	if (line_rtt.n)
+		out_samples("floors", "cacheline-rtt", 64, "cross-cpu", "-",
+			    "rtt", "ns", &line_rtt);
+	if (handoff.n)
+		out_samples("floors", "handoff", 65536, "cross-cpu", "-", "rtt",
+			    "ns", &handoff);
+	samples_free(&line_rtt);
+	samples_free(&handoff);
 	if (dev >= 0)
 		close(dev);
 	pin_cpu(-1);

@@ -12,6 +12,8 @@
 # (vm-run.sh).  Ends with one line "N passed, N failed, N skipped" over
 # every kernel; a lint failure or a bad kernel log counts as a failure.
 #
+# Before the kernels, the ring's tests that run natively (doorbell
+# stand-in, a few seconds); TESTS skips them unless it names "native".
 # Also: TESTS="a_test b_test" runs only those (on every kernel),
 # KMBOX_STRESS_SECS=N makes the stress tests run N s per subtest (and
 # raises the runner's timeout to match), LINT=0 skips the lint step.
@@ -38,6 +40,21 @@ problem() {
 	failed=$((failed + 1))
 }
 
+# Adds one run's counts to the totals: count NAME EXIT_STATUS "P F S" WHAT;
+# a run that failed with no failed test counts as a problem named WHAT.
+count() {
+	local p f s
+	read -r p f s <<<"$3"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	info "$1: $p passed, $f failed, $s skipped"
+	summary+=("$1: $p passed, $f failed, $s skipped")
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		problem "$4"
+	fi
+}
+
 for k in $KERNELS; do
 	is_kernel "$k" || die "unknown kernel '$k' in KERNELS (any of: $ALL_KERNELS)"
 done
@@ -58,6 +75,22 @@ make -s all selftests $other_modules >"$KMBOX_BUILD.make.log" 2>&1 || {
 	die "the build failed"
 }
 rm -f "$KMBOX_BUILD.make.log"
+
+# The ring's tests that also run natively (a few seconds): libkmbox's ring
+# on this host's CPUs, the doorbells from the futex stand-in of
+# selftests/doorbell_standin.c.  Counted with the kernels' results.
+if [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" native "* ]]; then
+	info "the ring's native tests"
+	native_log=$KMBOX_BUILD/native-tests.log
+	make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$KMBOX_TOP/selftests" \
+		run_native >"$native_log" 2>&1
+	native_rc=$?
+	grep -E '^not ok' "$native_log" | sed 's/^/  FAIL native: /' >&2
+	count native "$native_rc" "$(awk '/^# Totals: / {
+		for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] } }
+		END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }' \
+		"$native_log")" "native ring tests (see $native_log)"
+fi
 
 # The 32-bit build of libkmbox and the selftests, linked statically: the
 # host may not run 32-bit programs, so ldd cannot list their libraries.
@@ -84,6 +117,7 @@ tests=$(make -s -C selftests KSFT_DIR="$KSFT_DIR" COLLECTION=kmbox emit_tests |
 	sed -n 's/^kmbox://p' | tr '\n' ' ')
 [ -n "$tests" ] || die "no selftests listed by 'make -C selftests emit_tests'"
 for t in ${TESTS:-} $KCSAN_TESTS; do
+	[ "$t" = native ] && continue
 	case " $tests " in
 	*" $t "*) ;;
 	*) die "no selftest named '$t'" ;;
@@ -129,7 +163,7 @@ run_cmd_for() {
 	for d in $dirs; do
 		cmd="$cmd cd /kselftest/$d && run_many"
 		for t in $list; do
-			cmd="$cmd ./$t"
+			[ "$t" = native ] || cmd="$cmd ./$t"
 		done
 		cmd="$cmd;"
 	done
@@ -160,20 +194,15 @@ tally() {
 	END { print n["pass"] + 0, n["fail"] + n["error"] + 0, n["skip"] + 0 }'
 }
 
+# TESTS=native: the native tests alone, no kernel.
+[ "${TESTS:-}" = native ] && KERNELS=""
 for k in $KERNELS; do
 	info "selftests on the $k kernel"
 	VM_OUT=$KMBOX_BUILD/vm-$k scripts/vm-run.sh -k "$k" -a "$stage:/kselftest" \
 		-a /usr/bin/timeout:/usr/bin/timeout -- "$(run_cmd_for "$k")"
 	vm_rc=$?
-	read -r p f s < <(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-	info "$k kernel: $p passed, $f failed, $s skipped"
-	summary+=("$k: $p passed, $f failed, $s skipped")
-	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		problem "$k kernel run (vm-run exit $vm_rc, see above)"
-	fi
+	count "$k kernel" "$vm_rc" "$(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")" \
+		"$k kernel run (vm-run exit $vm_rc, see above)"
 done
 
 # make run, make shell (on the stock kernel) and make install, from the host.

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <linux/kmbox.h>
 
@@ -197,21 +198,34 @@ int kmbox_stat(int fd, struct kmbox_stat *st);
  * struct kmbox_ring - one end of a ring in a mailbox's shared region
  *
  * Filled in by kmbox_ring_attach(); the fields are the library's own.
- * One end is used by one thread at a time.
+ * One end is used by one thread at a time.  The caller allocates it: its
+ * size and the offsets of data_size, pos, fd and side are those of
+ * libkmbox 1.1.
  */
 struct kmbox_ring {
 	void *map;		/* the whole region, mapped read-write */
 	size_t map_size;	/* its size */
 	unsigned char *data;	/* the data area */
-	__u32 *tail;		/* producer's index */
-	__u32 *head;		/* consumer's index */
-	__u32 *consumer_waiting;
-	__u32 *producer_waiting;
+	__u32 peer;		/* the other end's index, as last read and checked */
+	__u32 held;		/* producer: bytes reserved + 1; consumer: the
+				 * record looked at in place; 0: none */
+	__u16 proto;		/* the wake-up protocol: the layout's version */
+	__u16 spins;		/* looks before a sleep, adapted to the peer */
+	__u32 __reserved[sizeof(void *) - 3];
 	__u32 data_size;	/* a power of two */
 	__u32 pos;		/* this end's own index, as last published */
 	int fd;			/* the mailbox descriptor (not owned) */
 	unsigned int side;	/* KMBOX_RING_PRODUCER or KMBOX_RING_CONSUMER */
 };
+
+/*
+ * A flag of the ring calls (libkmbox's own, never passed to the kernel):
+ * fail with -EAGAIN at once when the ring is full (send, reserve) or empty
+ * (receive, peek), without a system call and without raising the waiting
+ * flag, so without asking whether the other end is gone.  For a caller
+ * that spins.
+ */
+#define KMBOX_RING_TRY	(1u << 31)
 
 /**
  * kmbox_ring_region_size() - region size a ring of @data_size bytes needs
@@ -297,6 +311,105 @@ ssize_t kmbox_ring_send(struct kmbox_ring *ring, const void *buf, size_t len,
  */
 ssize_t kmbox_ring_recv(struct kmbox_ring *ring, void *buf, size_t len,
 			unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_sendv() - write several messages into the ring (producer)
+ * @ring: the producer end
+ * @msgs: the messages, one struct iovec each (not parts of one message)
+ * @count: how many, at least 1
+ * @flags: as for kmbox_ring_send(); they apply to the first message
+ * @timeout_ns: as for kmbox_ring_send()
+ *
+ * Waits for room for the first message as kmbox_ring_send() does; the
+ * others go as long as there is room, and all are published with one
+ * store of the write index and one look at the consumer's waiting flag.
+ *
+ * Return: how many were written (at least 1), or -errno as
+ * kmbox_ring_send() if none was; -EINVAL also for no @msgs or a @count
+ * of 0.  A later message that fails (too big, an impossible index) is
+ * left for the next call to report.
+ */
+int kmbox_ring_sendv(struct kmbox_ring *ring, const struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_recvv() - take several messages from the ring (consumer)
+ * @ring: the consumer end
+ * @msgs: one buffer per message; each iov_len is set to the length of
+ *	the message received into it
+ * @count: how many at most, at least 1
+ * @flags: as for kmbox_ring_recv(); they apply to the first message
+ * @timeout_ns: as for kmbox_ring_recv()
+ *
+ * Waits for the first message as kmbox_ring_recv() does, then takes
+ * those already there, up to @count, and gives their room back with one
+ * store of the read index and one look at the producer's waiting flag.
+ *
+ * Return: how many were received (at least 1), or -errno as
+ * kmbox_ring_recv() if none was; -EINVAL also for no @msgs or a @count
+ * of 0.  A message too big for its buffer stops the batch (-EMSGSIZE if
+ * it is the first) and stays in the ring.
+ */
+int kmbox_ring_recvv(struct kmbox_ring *ring, struct iovec *msgs,
+		     unsigned int count, unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_reserve() - make room for a message and write it in place
+ *	(producer)
+ * @ring: the producer end
+ * @buf: set to where the message's @len bytes go, inside the region
+ * @len: room wanted, 0 to data_size / 2 - 8
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT, KMBOX_ABSTIME or KMBOX_RING_TRY
+ * @timeout_ns: as for kmbox_ring_send()
+ *
+ * Waits for room as kmbox_ring_send() does; the message is invisible to
+ * the consumer until kmbox_ring_commit().  A reservation that is not
+ * committed is dropped by the next kmbox_ring_reserve() or
+ * kmbox_ring_send(), whatever they return.
+ *
+ * Return: @len, or -errno as kmbox_ring_send(); -EINVAL also for a NULL
+ * @buf.
+ */
+ssize_t kmbox_ring_reserve(struct kmbox_ring *ring, void **buf, size_t len,
+			   unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_commit() - publish the message written in reserved room
+ * @ring: the producer end
+ * @len: the message's length, at most the length reserved
+ *
+ * Return: 0, or -errno: -EINVAL (nothing reserved, or not the producer),
+ * -EMSGSIZE (@len above the length reserved; the reservation stays).
+ */
+int kmbox_ring_commit(struct kmbox_ring *ring, size_t len);
+
+/**
+ * kmbox_ring_peek() - look at the next message in place (consumer)
+ * @ring: the consumer end
+ * @buf: set to the message, inside the region
+ * @flags: KMBOX_DONTWAIT, KMBOX_TIMEOUT, KMBOX_ABSTIME or KMBOX_RING_TRY
+ * @timeout_ns: as for kmbox_ring_send()
+ *
+ * Waits for a message as kmbox_ring_recv() does, but leaves it in the
+ * ring: it stays readable at *@buf until kmbox_ring_release(), and a
+ * second peek returns it again.  The next kmbox_ring_peek() or
+ * kmbox_ring_recv() ends the look, whatever they return.
+ *
+ * Return: the message's length, or -errno as kmbox_ring_recv() (never
+ * -EMSGSIZE); -EINVAL also for a NULL @buf.
+ */
+ssize_t kmbox_ring_peek(struct kmbox_ring *ring, const void **buf,
+			unsigned int flags, __u64 timeout_ns);
+
+/**
+ * kmbox_ring_release() - take the message kmbox_ring_peek() returned
+ * @ring: the consumer end
+ *
+ * Its room goes back to the producer; the pointer is no longer valid.
+ *
+ * Return: 0, or -EINVAL (nothing peeked, or not the consumer).
+ */
+int kmbox_ring_release(struct kmbox_ring *ring);
 
 #ifdef __cplusplus
 }
