@@ -7,9 +7,13 @@
  * pollers.  One spinlock protects them, and nothing done under it sleeps
  * or touches user memory, in the manner of ipc/mqueue.c:
  *
- *  - a sender copies its message in before it takes the lock; under the
- *    lock it queues it, or hands it straight to the first waiting
- *    receiver, which then returns without taking the lock again;
+ *  - a sender first takes room for its message under the lock (waiting
+ *    in line for it if need be), then allocates the message and copies
+ *    it in with no lock held, then queues it under the lock, or hands it
+ *    straight to the first waiting receiver, which then returns without
+ *    taking the lock again.  No message is allocated before it has its
+ *    room, so senders that wait, or stall in their copy, pin nothing
+ *    beyond the capacity;
  *  - a receiver takes the next message off the queue under the lock and
  *    copies it out after dropping it; a message that faults on the way
  *    out goes back in its place (same priority, same sequence number),
@@ -18,8 +22,10 @@
  *    held_bytes) from the moment it is queued until its receiver has
  *    copied it out, so a receiver stalled in its copy cannot make room
  *    for more than the capacity;
- *  - the receive that frees room queues the messages of waiting senders
- *    that now fit, oldest first, and wakes them.
+ *  - the receive that frees room gives it to the waiting senders whose
+ *    messages now fit, oldest first, and wakes them.  A message received
+ *    while a PEEK still copies it out keeps its room until the peek is
+ *    done, for the same reason.
  *
  * The rule that keeps every wake-up: whatever lock hold makes a waiter's
  * call able to go on serves that waiter before the lock is dropped (see
@@ -314,8 +320,27 @@ static bool kmbox_mailbox_receivers_gone(const struct kmbox_mailbox *mbox)
 /* One more message of @len bytes fits in the capacity. */
 static bool kmbox_mailbox_fits(const struct kmbox_mailbox *mbox, size_t len)
 {
-	return READ_ONCE(mbox->held_msgs) < READ_ONCE(mbox->max_msgs) &&
-	       READ_ONCE(mbox->held_bytes) + len <= READ_ONCE(mbox->max_bytes);
+	return READ_ONCE(mbox->held_msgs) + READ_ONCE(mbox->inflight_msgs) <
+		READ_ONCE(mbox->max_msgs) &&
+	       READ_ONCE(mbox->held_bytes) + READ_ONCE(mbox->inflight_bytes) +
+		len <= READ_ONCE(mbox->max_bytes);
+}
+
+/* Room for one message of @len bytes that is not (or no longer) held. */
+static void kmbox_mailbox_take_room_locked(struct kmbox_mailbox *mbox,
+					   size_t len)
+{
+	lockdep_assert_held(&mbox->lock);
+	WRITE_ONCE(mbox->inflight_msgs, mbox->inflight_msgs + 1);
+	WRITE_ONCE(mbox->inflight_bytes, mbox->inflight_bytes + len);
+}
+
+static void kmbox_mailbox_give_room_locked(struct kmbox_mailbox *mbox,
+					   size_t len)
+{
+	lockdep_assert_held(&mbox->lock);
+	WRITE_ONCE(mbox->inflight_msgs, mbox->inflight_msgs - 1);
+	WRITE_ONCE(mbox->inflight_bytes, mbox->inflight_bytes - len);
 }
 
 /*
@@ -372,20 +397,20 @@ static void kmbox_mailbox_enqueue_locked(struct kmbox_mailbox *mbox,
 }
 
 /*
- * Room was made: queue the message of every waiting sender that now
- * fits, oldest first, and wake it.  A sender whose message does not fit
- * does not hold up a later one whose message does.
+ * Room was made: give it to every waiting sender whose message now fits,
+ * oldest first, and wake it.  A sender whose message does not fit does
+ * not hold up a later one whose message does.
  */
 static void kmbox_mailbox_admit_locked(struct kmbox_mailbox *mbox,
-				       u64 *now, struct kmbox_wakeups *wk)
+				       struct kmbox_wakeups *wk)
 {
 	struct kmbox_waiter *w, *next;
 
 	lockdep_assert_held(&mbox->lock);
 	list_for_each_entry_safe(w, next, &mbox->send_waiters, node) {
-		if (!kmbox_mailbox_fits(mbox, w->msg->len))
+		if (!kmbox_mailbox_fits(mbox, w->len))
 			continue;
-		kmbox_mailbox_enqueue_locked(mbox, w->msg, now);
+		kmbox_mailbox_take_room_locked(mbox, w->len);
 		kmbox_waiter_wake_locked(w, KMBOX_WAITER_DONE, 0, &wk->wakes);
 	}
 }
@@ -446,80 +471,121 @@ void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 }
 
 /**
- * kmbox_mailbox_send() - queue messages, in order, waiting for room as
- *	@wait allows
+ * kmbox_mailbox_reserve() - take room for messages about to be sent,
+ *	waiting for it as @wait allows
  * @mbox: the mailbox
- * @msgs: messages made by kmbox_message_new(); those queued belong to
- *	the mailbox afterwards, the caller frees the others
+ * @lens: the lengths of the messages, in the order they are to be sent
  * @n: how many, at least 1
- * @wait: whether and how long to wait while a message does not fit; one
- *	deadline for the whole call
+ * @wait: whether and how long to wait while the first does not fit
  *
- * A message that does not fit waits in line with the other senders'
- * until a receive makes room for it.
+ * Takes room for the first messages that fit now, stopping before one
+ * that does not; waits only when the first does not fit, in line with
+ * the other senders, until a receive makes room for it.  The caller then
+ * makes the messages and ends with kmbox_mailbox_send_end(), which
+ * queues them in the room taken here or gives it back.
  *
- * Return: how many were queued (the first ones), or the error of the
- * first: -EMSGSIZE (longer than max_msg_size), -EPIPE (shut down, or no
- * receiver left in hangup mode; the caller raises SIGPIPE), -EAGAIN,
- * -ETIMEDOUT or -ERESTARTSYS.
+ * Return: for how many messages room was taken (the first ones), or the
+ * error of the first: -EMSGSIZE (longer than max_msg_size), -EPIPE (shut
+ * down, or no receiver left in hangup mode), -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS, or -EINTR when a fatal signal came as it was given room.
  */
-int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
-		       struct kmbox_message **msgs, unsigned int n,
-		       const struct kmbox_wait *wait)
+int kmbox_mailbox_reserve(struct kmbox_mailbox *mbox, const size_t *lens,
+			  unsigned int n, const struct kmbox_wait *wait)
 {
-	struct kmbox_wakeups wk;
 	struct kmbox_waiter w;
-	unsigned int i = 0;
-	int ret = 0;
+	unsigned int i;
+	int ret;
 
-	while (i < n) {
-		bool waiting = false;
-		u64 now = 0;
-
-		kmbox_mailbox_lock_figures(mbox);
-		kmbox_wakeups_init_locked(mbox, &wk);
-		for (; i < n; i++) {
-			struct kmbox_message *msg = msgs[i];
-
+	for (;;) {
+		ret = 0;
+		spin_lock(&mbox->lock);
+		for (i = 0; i < n; i++) {
 			if (kmbox_mailbox_receivers_gone(mbox)) {
 				ret = -EPIPE;
 				break;
 			}
-			if (msg->len > mbox->max_msg_size) {
+			if (lens[i] > mbox->max_msg_size) {
 				ret = -EMSGSIZE;
 				break;
 			}
-			if (!kmbox_mailbox_fits(mbox, msg->len)) {
-				if (wait->nonblock) {
+			if (!kmbox_mailbox_fits(mbox, lens[i])) {
+				if (wait->nonblock)
 					ret = -EAGAIN;
-					break;
-				}
-				w.msg = msg;
-				kmbox_waiter_add_locked(&w, &mbox->send_waiters,
-							&mbox->lock);
-				atomic_inc(&mbox->blocked_senders);
-				waiting = true;
 				break;
 			}
-			kmbox_mailbox_enqueue_locked(mbox, msg, &now);
+			kmbox_mailbox_take_room_locked(mbox, lens[i]);
 		}
-		kmbox_mailbox_feed_locked(mbox, &wk);
-		kmbox_wakeups_queued_locked(mbox, &wk, false);
-		kmbox_mailbox_unlock_figures(mbox);
-		kmbox_wakeups_flush(mbox, &wk);
+		if (i || ret) {
+			spin_unlock(&mbox->lock);
+			return i ? i : ret;
+		}
 
-		if (!waiting)
-			break;
+		w.len = lens[0];
+		kmbox_waiter_add_locked(&w, &mbox->send_waiters, &mbox->lock);
+		atomic_inc(&mbox->blocked_senders);
+		spin_unlock(&mbox->lock);
 		ret = kmbox_waiter_wait(&w, &mbox->lock, wait);
 		atomic_dec(&mbox->blocked_senders);
 		if (ret < 0)
-			break;
-		/* Queued by the receive that made room for it. */
+			return ret;
 		if (!ret)
-			i++;
-		ret = 0;
+			break;
+		/* Told to look again: shutdown, hangup or new attributes. */
 	}
-	return i ? i : ret;
+	/*
+	 * Given room by the receive that made it.  A task being killed
+	 * sends nothing, as if it had been killed a moment earlier.
+	 */
+	if (fatal_signal_pending(current)) {
+		kmbox_mailbox_send_end(mbox, NULL, 0, lens, 1);
+		return -EINTR;
+	}
+	return 1;
+}
+
+/**
+ * kmbox_mailbox_send_end() - queue the messages made in the room that
+ *	kmbox_mailbox_reserve() took, and give back the rest of it
+ * @mbox: the mailbox
+ * @msgs: the messages made, the first @made of the @reserved: queued
+ *	ones belong to the mailbox afterwards, the caller frees the others
+ * @made: how many were made
+ * @lens: the lengths given to kmbox_mailbox_reserve()
+ * @reserved: for how many it took room
+ *
+ * Hands queued messages to waiting receivers, and room given back to
+ * waiting senders.  Messages are not queued once the mailbox has no
+ * receiver to come (shut down, or hangup mode with none left), so that
+ * end-of-stream, once seen, stays.
+ *
+ * Return: @made, or -EPIPE when none was queued for that reason.
+ */
+int kmbox_mailbox_send_end(struct kmbox_mailbox *mbox,
+			   struct kmbox_message **msgs, unsigned int made,
+			   const size_t *lens, unsigned int reserved)
+{
+	struct kmbox_wakeups wk;
+	unsigned int i;
+	u64 now = 0;
+	int ret = made;
+
+	kmbox_mailbox_lock_figures(mbox);
+	kmbox_wakeups_init_locked(mbox, &wk);
+	for (i = 0; i < reserved; i++)
+		kmbox_mailbox_give_room_locked(mbox, lens[i]);
+	if (made && kmbox_mailbox_receivers_gone(mbox))
+		ret = -EPIPE;
+	for (i = 0; ret > 0 && i < made; i++)
+		kmbox_mailbox_enqueue_locked(mbox, msgs[i], &now);
+	if (ret != reserved) {
+		kmbox_mailbox_admit_locked(mbox, &wk);
+		wk.events |= EPOLLOUT | EPOLLWRNORM;
+	}
+	kmbox_mailbox_feed_locked(mbox, &wk);
+	kmbox_wakeups_queued_locked(mbox, &wk, false);
+	kmbox_mailbox_unlock_figures(mbox);
+	kmbox_wakeups_flush(mbox, &wk);
+	return ret;
 }
 
 /**
@@ -539,8 +605,8 @@ int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
  * counts against the capacity until kmbox_mailbox_recv_end().
  *
  * Return: how many messages were taken, or -EMSGSIZE (the first does not
- * fit; it stays queued), -EPIPE at end-of-stream, -EAGAIN, -ETIMEDOUT or
- * -ERESTARTSYS.
+ * fit; it stays queued), -EPIPE at end-of-stream, -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS, or -EINTR when a fatal signal came as it was served.
  */
 int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 		       unsigned int n, bool peek, const struct kmbox_wait *wait,
@@ -599,6 +665,14 @@ int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 				return w.result;
 			}
 			rx[0].msg = w.msg;
+			/* A task being killed takes nothing: it goes back. */
+			if (fatal_signal_pending(current)) {
+				if (peek)
+					kmbox_mailbox_peek_end(mbox, w.msg);
+				else
+					kmbox_mailbox_recv_end(mbox, rx, 1, 0);
+				return -EINTR;
+			}
 			return 1;
 		}
 		/* Told to look again: shutdown or hangup. */
@@ -609,30 +683,42 @@ int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
  * kmbox_mailbox_recv_end() - finish a receive: the messages copied out
  *	are gone, the others go back in their places
  * @mbox: the mailbox
- * @rx: the messages kmbox_mailbox_recv() took
+ * @rx: the messages kmbox_mailbox_recv() took; none is the caller's
+ *	afterwards
  * @n: how many it took
  * @delivered: how many of the first reached the receiver
  *
- * The room the delivered messages leave goes to waiting senders.
+ * The room the delivered messages leave goes to waiting senders, but
+ * that of a message a PEEK still copies out only when the peek is done.
  */
 void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 			    unsigned int n, unsigned int delivered)
 {
 	struct kmbox_wakeups wk;
 	unsigned int i;
-	u64 now = 0;
 
 	kmbox_mailbox_lock_figures(mbox);
 	kmbox_wakeups_init_locked(mbox, &wk);
 	for (i = 0; i < delivered; i++) {
+		struct kmbox_message *msg = rx[i].msg;
+
 		WRITE_ONCE(mbox->held_msgs, mbox->held_msgs - 1);
-		WRITE_ONCE(mbox->held_bytes, mbox->held_bytes - rx[i].msg->len);
+		WRITE_ONCE(mbox->held_bytes, mbox->held_bytes - msg->len);
+		/*
+		 * Peeks take and drop their references under the lock, so
+		 * the count is stable here.  The last peek frees it.
+		 */
+		if (refcount_read(&msg->ref) > 1) {
+			refcount_dec(&msg->ref);
+			kmbox_mailbox_take_room_locked(mbox, msg->len);
+			rx[i].msg = NULL;
+		}
 	}
 	WRITE_ONCE(mbox->received, mbox->received + delivered);
 	for (i = delivered; i < n; i++)
 		kmbox_queue_putback(&mbox->queue, rx[i].msg);
 	if (delivered) {
-		kmbox_mailbox_admit_locked(mbox, &now, &wk);
+		kmbox_mailbox_admit_locked(mbox, &wk);
 		wk.events |= EPOLLOUT | EPOLLWRNORM;
 	}
 	kmbox_mailbox_feed_locked(mbox, &wk);
@@ -641,16 +727,36 @@ void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 	kmbox_wakeups_flush(mbox, &wk);
 
 	for (i = 0; i < delivered; i++)
-		kmbox_message_put(rx[i].msg);
+		if (rx[i].msg)
+			kmbox_message_put(rx[i].msg);
 }
 
 /**
  * kmbox_mailbox_peek_end() - finish a PEEK
+ * @mbox: the mailbox
  * @msg: the message kmbox_mailbox_recv() lent
+ *
+ * If the message was received meanwhile, its room, kept while the peek
+ * copied it out, goes to waiting senders now.
  */
-void kmbox_mailbox_peek_end(struct kmbox_message *msg)
+void kmbox_mailbox_peek_end(struct kmbox_mailbox *mbox,
+			    struct kmbox_message *msg)
 {
-	kmbox_message_put(msg);
+	struct kmbox_wakeups wk;
+	bool last;
+
+	spin_lock(&mbox->lock);
+	kmbox_wakeups_init_locked(mbox, &wk);
+	last = !refcount_dec_not_one(&msg->ref);
+	if (last) {
+		kmbox_mailbox_give_room_locked(mbox, msg->len);
+		kmbox_mailbox_admit_locked(mbox, &wk);
+		wk.events |= EPOLLOUT | EPOLLWRNORM;
+	}
+	spin_unlock(&mbox->lock);
+	kmbox_wakeups_flush(mbox, &wk);
+	if (last)
+		kmbox_message_put(msg);
 }
 
 /**
@@ -733,20 +839,19 @@ void kmbox_mailbox_get_attr(struct kmbox_mailbox *mbox,
 /*
  * The attributes changed: senders whose message is now too long look
  * again (and fail with EMSGSIZE), senders whose message now fits are
- * queued, and pollers of both roles re-evaluate.
+ * given room, and pollers of both roles re-evaluate.
  */
 static void kmbox_mailbox_attr_changed_locked(struct kmbox_mailbox *mbox,
 					      struct kmbox_wakeups *wk)
 {
 	struct kmbox_waiter *w, *next;
-	u64 now = 0;
 
 	lockdep_assert_held(&mbox->lock);
 	list_for_each_entry_safe(w, next, &mbox->send_waiters, node)
-		if (w->msg->len > mbox->max_msg_size)
+		if (w->len > mbox->max_msg_size)
 			kmbox_waiter_wake_locked(w, KMBOX_WAITER_RETRY, 0,
 						 &wk->wakes);
-	kmbox_mailbox_admit_locked(mbox, &now, wk);
+	kmbox_mailbox_admit_locked(mbox, wk);
 	kmbox_mailbox_feed_locked(mbox, wk);
 	kmbox_wakeups_queued_locked(mbox, wk, false);
 	wk->events |= EPOLLOUT | EPOLLWRNORM;
@@ -796,8 +901,8 @@ int kmbox_mailbox_set_attr(struct kmbox_mailbox *mbox,
 	ret = kmbox_limits_check_attr(&attr);
 	if (ret)
 		goto out_unlock;
-	if (attr.max_msgs < mbox->held_msgs ||
-	    attr.max_bytes < mbox->held_bytes) {
+	if (attr.max_msgs < mbox->held_msgs + mbox->inflight_msgs ||
+	    attr.max_bytes < mbox->held_bytes + mbox->inflight_bytes) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}

@@ -53,6 +53,10 @@ struct vfsmount;
  * @held_msgs: messages queued or being taken by a receiver: what the
  *	capacity limits
  * @held_bytes: their bytes
+ * @inflight_msgs: room taken by messages that are not in @held_msgs: being
+ *	copied in by senders that were given room (kmbox_mailbox_reserve()),
+ *	or received while a PEEK still copies them out
+ * @inflight_bytes: their bytes
  * @max_msgs: capacity in messages
  * @max_msg_size: largest message accepted
  * @max_bytes: capacity in bytes
@@ -80,9 +84,13 @@ struct vfsmount;
  * @persist_node, @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
  * waiters, the attributes, the role counts, the state, the counters and
  * @ring's ends and doorbells.  Nothing under @lock sleeps or touches
- * user memory: messages are copied in before it is taken and out after
- * it is dropped, so no task, however slow its page faults, can hold up
- * another for longer than a few list operations.  Fields read without
+ * user memory: a sender takes room for its message under it, then
+ * copies the message in without it and queues it under it again; a
+ * receiver takes a message under it and copies it out after dropping it.
+ * So no task, however slow its page faults, can hold up another for
+ * longer than a few list operations, and every byte a message pins in
+ * the kernel, from its allocation to its free, counts against the
+ * capacity (@held_bytes or @inflight_bytes).  Fields read without
  * @lock (by poll, STAT, fdinfo, /proc/driver/kmbox, the ring's wait
  * predicates) are written with WRITE_ONCE and read with READ_ONCE.
  * @lock nests outside kmbox_users_lock (limits.c); kmbox_registry_lock
@@ -108,6 +116,8 @@ struct kmbox_mailbox {
 	struct kmbox_queue queue;
 	u64 held_msgs;
 	u64 held_bytes;
+	u64 inflight_msgs;
+	u64 inflight_bytes;
 	u64 max_msgs;
 	u64 max_msg_size;
 	u64 max_bytes;
@@ -153,15 +163,18 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode);
 void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode);
 void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode);
 
-int kmbox_mailbox_send(struct kmbox_mailbox *mbox,
-		       struct kmbox_message **msgs, unsigned int n,
-		       const struct kmbox_wait *wait);
+int kmbox_mailbox_reserve(struct kmbox_mailbox *mbox, const size_t *lens,
+			  unsigned int n, const struct kmbox_wait *wait);
+int kmbox_mailbox_send_end(struct kmbox_mailbox *mbox,
+			   struct kmbox_message **msgs, unsigned int made,
+			   const size_t *lens, unsigned int reserved);
 int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 		       unsigned int n, bool peek, const struct kmbox_wait *wait,
 		       size_t *msg_len);
 void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 			    unsigned int n, unsigned int delivered);
-void kmbox_mailbox_peek_end(struct kmbox_message *msg);
+void kmbox_mailbox_peek_end(struct kmbox_mailbox *mbox,
+			    struct kmbox_message *msg);
 void kmbox_mailbox_wake_pollers(struct kmbox_mailbox *mbox, __poll_t events);
 void kmbox_mailbox_shutdown(struct kmbox_mailbox *mbox);
 __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,

@@ -4,12 +4,13 @@
  * SEND, RECV, SENDV and RECVV ioctls.
  *
  * Every copy from or to userspace happens here, with no lock held: a
- * message is made (copied in) before mailbox.c locks the mailbox, and
- * copied out, data then metadata, after it has unlocked it.  A message
- * whose copy-out faults is given back to the mailbox, which puts it in
- * its place again.  Batches move in chunks of up to KMBOX_IO_CHUNK
- * messages and about KMBOX_IO_CHUNK_BYTES of data: one lock hold per
- * chunk and side, a bounded amount of memory in flight per call.
+ * message is made (allocated and copied in) once mailbox.c has given it
+ * room, and queued after; it is copied out, data then metadata, after
+ * mailbox.c has taken it off the queue.  A message whose copy-out faults
+ * is given back to the mailbox, which puts it in its place again.
+ * Batches move in chunks of up to KMBOX_IO_CHUNK messages and about
+ * KMBOX_IO_CHUNK_BYTES of data: two lock holds per chunk to send (room,
+ * then queue), two to receive (take, then end).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,24 +40,58 @@
 #define KMBOX_RECVV_FLAGS \
 	(KMBOX_DONTWAIT | KMBOX_TIMEOUT | KMBOX_ABSTIME | KMBOX_WAITFORONE)
 
-/* Send one message from @buf: its length, or -errno. */
-static long kmbox_send_one(struct kmbox_mailbox *mbox, const void __user *buf,
-			   size_t len, u32 prio, const struct kmbox_wait *wait)
+/*
+ * Make the messages of @km[0..@n) in the room kmbox_mailbox_reserve()
+ * took for them, and queue them.  Return: how many were queued, with
+ * *@err the error that stopped the others, if any.
+ */
+static unsigned int kmbox_make_and_queue(struct kmbox_mailbox *mbox,
+					 const struct kmbox_msg *km,
+					 const size_t *lens, unsigned int n,
+					 struct kmbox_message **msgs, int *err)
 {
-	struct kmbox_message *msg;
+	unsigned int i, made;
 	int ret;
 
-	/* Checked again under the lock; this spares the allocation. */
-	if (len > READ_ONCE(mbox->max_msg_size))
-		return -EMSGSIZE;
-	msg = kmbox_message_new(buf, len, prio);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	ret = kmbox_mailbox_send(mbox, &msg, 1, wait);
-	if (ret <= 0) {
-		kmbox_message_put(msg);
-		return ret;
+	*err = 0;
+	for (made = 0; made < n; made++) {
+		msgs[made] = kmbox_message_new(u64_to_user_ptr(km[made].buf),
+					       lens[made], km[made].priority);
+		if (IS_ERR(msgs[made])) {
+			*err = PTR_ERR(msgs[made]);
+			break;
+		}
 	}
+	ret = kmbox_mailbox_send_end(mbox, msgs, made, lens, n);
+	if (ret >= 0)
+		return ret;
+	for (i = 0; i < made; i++)
+		kmbox_message_put(msgs[i]);
+	*err = ret;
+	return 0;
+}
+
+/* Send the message @km describes: its length, or -errno. */
+static long kmbox_send_one(struct kmbox_mailbox *mbox,
+			   const struct kmbox_msg *km,
+			   const struct kmbox_wait *wait)
+{
+	struct kmbox_message *msg;
+	size_t len;
+	int err;
+
+	/*
+	 * Checked again under the lock; this spares taking it, and keeps
+	 * a length above SIZE_MAX (32-bit) from being cut short.
+	 */
+	if (km->len > READ_ONCE(mbox->max_msg_size))
+		return -EMSGSIZE;
+	len = km->len;
+	err = kmbox_mailbox_reserve(mbox, &len, 1, wait);
+	if (err < 0)
+		return err;
+	if (!kmbox_make_and_queue(mbox, km, &len, 1, &msg, &err))
+		return err;
 	return len;
 }
 
@@ -79,12 +114,13 @@ static long kmbox_send_result(const struct kmbox_wait *wait, u32 flags,
  */
 ssize_t kmbox_io_write(struct file *file, const char __user *buf, size_t len)
 {
+	struct kmbox_msg km = { .buf = (uintptr_t)buf, .len = len };
 	struct kmbox_wait wait;
 
 	kmbox_wait_init(&wait, file, 0, 0);
 	return kmbox_send_result(&wait, 0,
 				 kmbox_send_one(kmbox_mailbox_file_mbox(file),
-						buf, len, 0, &wait));
+						&km, &wait));
 }
 
 /**
@@ -148,9 +184,7 @@ long kmbox_io_send(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = kmbox_wait_init(&wait, file, km.flags, km.timeout_ns);
 	if (ret)
 		return ret;
-	ret = kmbox_send_one(kmbox_mailbox_file_mbox(file),
-			     u64_to_user_ptr(km.buf), km.len, km.priority,
-			     &wait);
+	ret = kmbox_send_one(kmbox_mailbox_file_mbox(file), &km, &wait);
 	return kmbox_send_result(&wait, km.flags, ret);
 }
 
@@ -226,7 +260,8 @@ long kmbox_io_recv(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 	kmbox_clear_output(&km);
 	peek = km.flags & KMBOX_PEEK;
-	rx.len = km.len;
+	/* No buffer is larger than the address space (32-bit). */
+	rx.len = min_t(u64, km.len, SIZE_MAX);
 	ret = kmbox_mailbox_recv(mbox, &rx, 1, peek, &wait, &msg_len);
 	if (ret == -EMSGSIZE)
 		return kmbox_report_size(&km, uout, msg_len);
@@ -236,7 +271,7 @@ long kmbox_io_recv(struct file *file, unsigned int cmd, unsigned long arg)
 	if (!ret)
 		ret = rx.msg->len;
 	if (peek)
-		kmbox_mailbox_peek_end(rx.msg);
+		kmbox_mailbox_peek_end(mbox, rx.msg);
 	else
 		kmbox_mailbox_recv_end(mbox, &rx, 1, ret >= 0);
 	return ret;
@@ -258,60 +293,86 @@ static long kmbox_msgv_init(struct kmbox_msgv *mv, struct kmbox_wait *wait,
 }
 
 /*
- * One chunk of a SENDV: its elements are read, checked and made into
- * messages, stopping at the first that cannot be; what was made is sent.
- * Return: how many were sent, with *@err the error that stopped the
- * chunk short, if any.
+ * Read @n elements of an array, all at once if they can be read; else
+ * those before the first that cannot.  Return: how many were read.
+ */
+static unsigned int kmbox_copy_elements(struct kmbox_msg *km,
+					const struct kmbox_msg __user *umsgs,
+					unsigned int n)
+{
+	unsigned int i;
+
+	if (!copy_from_user(km, umsgs, n * sizeof(*km)))
+		return n;
+	for (i = 0; i < n; i++)
+		if (copy_from_user(&km[i], &umsgs[i], sizeof(*km)))
+			break;
+	return i;
+}
+
+/* Elements, lengths and messages of one chunk of a SENDV. */
+struct kmbox_sendv_chunk {
+	struct kmbox_msg km[KMBOX_IO_CHUNK];
+	size_t lens[KMBOX_IO_CHUNK];
+	struct kmbox_message *msgs[KMBOX_IO_CHUNK];
+};
+
+/*
+ * One chunk of a SENDV: read and check its elements, stopping at the
+ * first that cannot be sent, then send those before it, in the room the
+ * mailbox gives (waiting for it as @wait allows).  Return: how many were
+ * sent, with *@err the error that stopped the chunk short, if any.
  */
 static unsigned int kmbox_sendv_chunk(struct kmbox_mailbox *mbox,
 				      struct kmbox_msg __user *umsgs,
 				      unsigned int n,
-				      struct kmbox_message **msgs,
+				      struct kmbox_sendv_chunk *c,
 				      const struct kmbox_wait *wait, int *err)
 {
+	unsigned int read, k, sent = 0, queued;
 	size_t bytes = 0;
-	unsigned int i, k;
-	int sent;
+	int stop, room;
+
+	read = kmbox_copy_elements(c->km, umsgs, n);
+	stop = read < n ? -EFAULT : 0;
+	for (k = 0; k < read; k++) {
+		const struct kmbox_msg *km = &c->km[k];
+		int bad;
+
+		/* The rest goes in the next chunk. */
+		if (bytes >= KMBOX_IO_CHUNK_BYTES) {
+			stop = 0;
+			break;
+		}
+		bad = kmbox_check_send_msg(km, 0);
+		if (!bad && km->timeout_ns)
+			bad = -EINVAL;
+		if (!bad && km->len > READ_ONCE(mbox->max_msg_size))
+			bad = -EMSGSIZE;
+		if (bad) {
+			stop = bad;
+			break;
+		}
+		c->lens[k] = km->len;
+		bytes += km->len;
+	}
 
 	*err = 0;
-	for (k = 0; k < n && bytes < KMBOX_IO_CHUNK_BYTES; k++) {
-		struct kmbox_msg km;
-
-		if (copy_from_user(&km, &umsgs[k], sizeof(km))) {
-			*err = -EFAULT;
-			break;
+	while (sent < k) {
+		room = kmbox_mailbox_reserve(mbox, c->lens + sent, k - sent,
+					     wait);
+		if (room < 0) {
+			*err = room;
+			return sent;
 		}
-		*err = kmbox_check_send_msg(&km, 0);
-		if (!*err && km.timeout_ns)
-			*err = -EINVAL;
-		if (!*err && km.len > READ_ONCE(mbox->max_msg_size))
-			*err = -EMSGSIZE;
+		queued = kmbox_make_and_queue(mbox, c->km + sent,
+					      c->lens + sent, room,
+					      c->msgs + sent, err);
+		sent += queued;
 		if (*err)
-			break;
-		msgs[k] = kmbox_message_new(u64_to_user_ptr(km.buf), km.len,
-					    km.priority);
-		if (IS_ERR(msgs[k])) {
-			*err = PTR_ERR(msgs[k]);
-			break;
-		}
-		bytes += km.len;
+			return sent;
 	}
-	if (!k)
-		return 0;
-	sent = kmbox_mailbox_send(mbox, msgs, k, wait);
-	if (sent < 0) {
-		*err = sent;
-		sent = 0;
-	}
-	for (i = sent; i < k; i++)
-		kmbox_message_put(msgs[i]);
-	/*
-	 * Some were sent, then one could not be (no room under DONTWAIT,
-	 * timeout, signal, EPIPE...): the call stops and returns its count,
-	 * so which error it was does not matter.
-	 */
-	if (sent < k && !*err)
-		*err = -EAGAIN;
+	*err = stop;
 	return sent;
 }
 
@@ -330,7 +391,7 @@ long kmbox_io_sendv(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kmbox_mailbox *mbox = kmbox_mailbox_file_mbox(file);
 	struct kmbox_msg __user *umsgs;
-	struct kmbox_message **msgs;
+	struct kmbox_sendv_chunk *c;
 	struct kmbox_wait wait;
 	struct kmbox_msgv mv;
 	unsigned int done = 0;
@@ -342,38 +403,19 @@ long kmbox_io_sendv(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg, KMBOX_SEND_FLAGS);
 	if (ret)
 		return ret;
-	msgs = kmalloc_array(min_t(u32, mv.count, KMBOX_IO_CHUNK),
-			     sizeof(*msgs), GFP_KERNEL);
-	if (!msgs)
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
 		return -ENOMEM;
 	umsgs = u64_to_user_ptr(mv.msgs);
 	while (done < mv.count && !err)
 		done += kmbox_sendv_chunk(mbox, umsgs + done,
 					  min_t(u32, mv.count - done,
 						KMBOX_IO_CHUNK),
-					  msgs, &wait, &err);
-	kfree(msgs);
+					  c, &wait, &err);
+	kfree(c);
 	if (done)
 		return done;
 	return kmbox_send_result(&wait, mv.flags, err);
-}
-
-/*
- * Read @n elements of an array, all at once if they can be read; else
- * those before the first that cannot.  Return: how many were read.
- */
-static unsigned int kmbox_copy_elements(struct kmbox_msg *km,
-					const struct kmbox_msg __user *umsgs,
-					unsigned int n)
-{
-	unsigned int i;
-
-	if (!copy_from_user(km, umsgs, n * sizeof(*km)))
-		return n;
-	for (i = 0; i < n; i++)
-		if (copy_from_user(&km[i], &umsgs[i], sizeof(*km)))
-			break;
-	return i;
 }
 
 /* Elements and messages of one chunk of a RECVV. */
@@ -408,7 +450,7 @@ static unsigned int kmbox_recvv_chunk(struct kmbox_mailbox *mbox,
 		if (c->km[k].flags || c->km[k].timeout_ns)
 			break;
 		kmbox_clear_output(&c->km[k]);
-		c->rx[k].len = c->km[k].len;
+		c->rx[k].len = min_t(u64, c->km[k].len, SIZE_MAX);
 	}
 	if (!k) {
 		*err = -EINVAL;

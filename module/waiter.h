@@ -59,9 +59,10 @@ enum kmbox_waiter_state {
  * struct kmbox_waiter - a task waiting in send or receive, on its stack
  * @node: link in its mailbox's list of waiting senders or receivers
  * @task: the task
- * @msg: send: its message, which a waker queues; receive: the message a
- *	waker handed over (with PEEK, a reference to a queued message)
- * @len: receive: size of the buffer
+ * @msg: receive: the message a waker handed over (with PEEK, a
+ *	reference to a queued message)
+ * @len: send: the length of the message it needs room for; receive: the
+ *	size of the buffer
  * @msg_len: receive, served with -EMSGSIZE: length of the message that
  *	did not fit
  * @peek: receive with KMBOX_PEEK: takes nothing, gets a reference

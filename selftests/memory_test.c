@@ -13,7 +13,12 @@
  * The flood checks the memory every 1024 messages and stops as soon as
  * it is past the bound, so that a module that does not bound it fails
  * the test instead of running the machine out of memory.
+ *
+ * Senders that wait for room pin nothing: a user fills a mailbox with
+ * one message of 1 MiB, then SENDERS threads each wait to send another;
+ * their messages must not be in the kernel's memory while they wait.
  */
+#include <pthread.h>
 #include <grp.h>
 #include <limits.h>
 #include <sys/mman.h>
@@ -31,6 +36,7 @@
 #define SLACK		(2 * MIB)
 #define USER		65531
 #define MAX_FDS		1100
+#define SENDERS		32
 
 struct flood {
 	long long mailboxes;
@@ -140,8 +146,78 @@ static void flood(const char *cg, size_t len, struct flood *r)
 	r->growth = kmbox_cg_read(cg, "memory.current", NULL) - base;
 }
 
-static void run_flood(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(mem) *self, size_t len)
+struct big_send {
+	int fd;
+	const char *buf;
+};
+
+static void *send_big(void *arg)
+{
+	struct big_send *b = arg;
+
+	kmbox_test_send(b->fd, b->buf, MIB, 0, 0);
+	return NULL;
+}
+
+/*
+ * In the child, in the cgroup, as USER: a full mailbox and SENDERS
+ * threads waiting to send 1 MiB each (@len unused).
+ */
+static void block_senders(const char *cg, size_t len, struct flood *r)
+{
+	struct kmbox_attr a = {
+		.max_msgs = 1, .max_msg_size = MIB, .max_bytes = MIB,
+	};
+	struct big_send b;
+	long long base;
+	pthread_t t;
+	char *buf;
+	int i;
+
+	buf = malloc(MIB);
+	if (!buf) {
+		r->err = ENOMEM;
+		return;
+	}
+	memset(buf, 'b', MIB);
+	base = kmbox_cg_read(cg, "memory.current", NULL);
+	b.buf = buf;
+	b.fd = kmbox_test_create(NULL, &a, KMBOX_CLOEXEC);
+	if (base < 0 || b.fd < 0 || kmbox_test_send(b.fd, buf, MIB, 0, 0) != MIB) {
+		r->err = 1;
+		return;
+	}
+	r->mailboxes = 1;
+	r->messages = 1;
+	for (i = 0; i < SENDERS; i++) {
+		if (pthread_create(&t, NULL, send_big, &b)) {
+			r->err = 2;
+			return;
+		}
+	}
+	for (i = 0; i < 10000; i++) {
+		struct kmbox_stat st;
+
+		if (kmbox_test_stat(b.fd, &st)) {
+			r->err = 3;
+			return;
+		}
+		if (st.blocked_senders == SENDERS)
+			break;
+		usleep(1000);
+	}
+	if (i == 10000) {
+		r->err = 4;
+		return;
+	}
+	r->growth = kmbox_cg_read(cg, "memory.current", NULL) - base;
+	/* Exiting kills the senders. */
+}
+
+static void run_as_user(struct __test_metadata *_metadata,
+			FIXTURE_DATA(mem) *self,
+			void (*fn)(const char *, size_t, struct flood *),
+			size_t len)
 {
 	struct rlimit rl = { MAX_FDS, MAX_FDS };
 	char pid_str[32];
@@ -159,7 +235,7 @@ static void run_flood(struct __test_metadata *_metadata,
 		CHILD_CHECK(!setgroups(0, NULL));
 		CHILD_CHECK(!setresgid(USER, USER, USER));
 		CHILD_CHECK(!setresuid(USER, USER, USER));
-		flood(self->cg, len, self->res);
+		fn(self->cg, len, self->res);
 		_exit(0);
 	}
 	close(go[0]);
@@ -183,17 +259,22 @@ static void run_flood(struct __test_metadata *_metadata,
 
 TEST_F(mem, empty_messages_bounded)
 {
-	run_flood(_metadata, self, 0);
+	run_as_user(_metadata, self, flood, 0);
 }
 
 TEST_F(mem, one_byte_messages_bounded)
 {
-	run_flood(_metadata, self, 1);
+	run_as_user(_metadata, self, flood, 1);
 }
 
 TEST_F(mem, small_messages_bounded)
 {
-	run_flood(_metadata, self, 16);
+	run_as_user(_metadata, self, flood, 16);
+}
+
+TEST_F(mem, waiting_senders_pin_nothing)
+{
+	run_as_user(_metadata, self, block_senders, MIB);
 }
 
 TEST_HARNESS_MAIN

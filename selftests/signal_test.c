@@ -4,7 +4,7 @@
  * makes the call fail with EINTR; with SA_RESTART an untimed call or one
  * with an absolute deadline restarts, one with a relative timeout fails
  * with EINTR; a blocked signal interrupts nothing; a task killed while it
- * sleeps leaves the mailbox as it was.
+ * sleeps leaves the mailbox as it was, even when it is served as it dies.
  *
  * Each case runs in a child whose SIGUSR1 handler writes a byte to a
  * pipe, so that the test knows when the handler has run.
@@ -18,6 +18,7 @@
 #define MSG_SIZE	64
 #define NSEC		1000000000ull
 #define BAD		KMBOX_TEST_BAD
+#define ROUNDS		50	/* of a race between a kill and a hand-off */
 
 static volatile sig_atomic_t handled;
 static int note_fd = -1;
@@ -474,6 +475,64 @@ TEST_F(mb, sigkill_first_sender_next_served)
 	ASSERT_EQ(0, kmbox_test_reap_kid(&self->kid[1]));
 	ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	ASSERT_EQ('2', buf[0]);
+}
+
+/*
+ * kill() returns with SIGKILL pending on a sleeping receiver, and the
+ * send that follows may still find it in line and hand it the message
+ * before it leaves: the dying task must give the message back.  Tried
+ * many times, since which of the two comes first is a race.
+ */
+TEST_F(mb, sigkill_then_send_loses_nothing)
+{
+	char buf[MSG_SIZE];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		ASSERT_GE(spawn(self, 0, 0), 0);
+		if (!self->kid[0])
+			_exit(verdict(kmbox_test_recv(self->fd, buf,
+						      sizeof(buf), 0, NULL),
+				      1, 0));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], 1, 0));
+		ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+		ASSERT_EQ(1, kmbox_test_send(self->fd, "m", 1, 0, 0));
+		ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
+		ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf),
+					     KMBOX_DONTWAIT, NULL)) {
+			TH_LOG("round %d: the killed receiver took the message", i);
+		}
+	}
+}
+
+/*
+ * Likewise for a sleeping sender given room just after SIGKILL: its
+ * message never arrives.
+ */
+TEST_F(mb, sigkill_then_room_sends_nothing)
+{
+	char buf[MSG_SIZE];
+	int i;
+
+	ASSERT_EQ(1, kmbox_test_send(self->fd, "0", 1, 0, 0));
+	for (i = 0; i < ROUNDS; i++) {
+		ASSERT_GE(spawn(self, 0, 0), 0);
+		if (!self->kid[0])
+			_exit(verdict(kmbox_test_send(self->fd, "x", 1, 0, 0),
+				      1, 0));
+		ASSERT_EQ(0, kmbox_test_sleeping(self->fd, self->kid[0], 0, 1));
+		ASSERT_EQ(0, kill(self->kid[0], SIGKILL));
+		ASSERT_EQ(1, kmbox_test_recv(self->fd, buf, sizeof(buf), 0,
+					     NULL));
+		ASSERT_EQ('0', buf[0]);
+		ASSERT_EQ(1000 + SIGKILL, kmbox_test_reap_kid(&self->kid[0]));
+		ASSERT_EQ(-EAGAIN, kmbox_test_recv(self->fd, buf, sizeof(buf),
+						   KMBOX_DONTWAIT, NULL)) {
+			TH_LOG("round %d: the killed sender's message arrived", i);
+		}
+		ASSERT_EQ(1, kmbox_test_send(self->fd, "0", 1, 0,
+					     KMBOX_DONTWAIT));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -9,11 +9,13 @@
  * same mailbox must each finish at once.  The message out for copying
  * still counts against the capacity; when its copy faults it goes back
  * in its place (same priority, same sequence number), and a PEEK copies
- * a message that another receiver may take meanwhile.
+ * a message that another receiver may take meanwhile, whose room stays
+ * taken until the peek is done.  A sender stalled in its copy-in holds
+ * its room (and only that) and queues nothing until the copy is done.
  *
  * Each stalled call is read(), KMBOX_IOC_RECV or KMBOX_IOC_RECVV
- * (variants); each checked operation runs in a child that must be done
- * within BOUND_NS.
+ * (variants), or a send; each checked operation runs in a child that
+ * must be done within BOUND_NS.
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -30,7 +32,7 @@
 #define MSG_SIZE	64
 #define BOUND_NS	1000000000ull	/* "at once", even on a debug kernel */
 
-enum call { CALL_READ, CALL_RECV, CALL_RECVV };
+enum call { CALL_READ, CALL_RECV, CALL_RECVV, CALL_SEND };
 
 /* A mailbox, and a page whose first touch sleeps until the test says. */
 struct staller {
@@ -169,6 +171,10 @@ static void *stalled_call(void *arg)
 		if (self->result == 1)
 			self->result = self->m.msg_len;
 		break;
+	case CALL_SEND:
+		self->result = kmbox_test_send(self->rw, self->area, MSG_SIZE,
+					       0, 0);
+		break;
 	}
 	return NULL;
 }
@@ -296,6 +302,24 @@ static int stat_fdinfo(struct staller *self, const char *unused)
 	    strcmp(val, "2"))
 		return 3;
 	return 0;
+}
+
+/*
+ * A child that sends @c and blocks for room: its pid, once it sleeps in
+ * the send (0 in the child, which exits 0 if the send went through).
+ */
+static pid_t blocked_sender(struct staller *self, char c)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(kmbox_test_send(self->rw, &c, 1, 0, 0) == 1 ? 0 : 1);
+	if (pid > 0 && kmbox_test_sleeping(self->rw, pid, 0, 1)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
 }
 
 /* The next message, to another receiver: B, sequence number 2. */
@@ -480,6 +504,106 @@ TEST_F(stall_peek, peek_copies_stable_message)
 	EXPECT_EQ(0, memcmp(s->area, want, MSG_SIZE));
 	EXPECT_EQ(1, s->m.seq);
 	EXPECT_EQ(3, kmbox_test_queued(s->rw));
+}
+
+/*
+ * The room of a message received while a PEEK copies it out stays taken
+ * until the peek is done (the message's memory is still pinned), and
+ * then goes to the sender waiting for it.
+ */
+TEST_F(stall_peek, peek_keeps_room_of_received_message)
+{
+	struct kmbox_attr attr = { .max_msgs = 1 };
+	struct staller *s = &self->s;
+	char buf[MSG_SIZE];
+	struct kmbox_stat st;
+	pid_t kid;
+
+	ASSERT_EQ(0, kmbox_test_ioctl(s->rw, KMBOX_IOC_SET_ATTR, &attr));
+	ASSERT_EQ(1, kmbox_test_send(s->rw, "P", 1, 0, 0));
+	ASSERT_EQ(0, stall(s, KMBOX_PEEK));
+	ASSERT_EQ(1, kmbox_test_recv(s->rw, buf, sizeof(buf),
+				     KMBOX_DONTWAIT, NULL));
+	ASSERT_EQ(0, kmbox_test_stat(s->rw, &st));
+	EXPECT_EQ(0, st.msgs);
+	EXPECT_EQ(1, st.received);
+	EXPECT_EQ(-EAGAIN, kmbox_test_send(s->rw, "X", 1, 0, KMBOX_DONTWAIT));
+	kid = blocked_sender(s, 'Y');
+	ASSERT_GT(kid, 0);
+	EXPECT_EQ(1, resolve(s));
+	EXPECT_EQ('P', s->area[0]);
+	EXPECT_EQ(0, kmbox_test_wait(kid, NULL));
+	EXPECT_EQ(1, kmbox_test_recv(s->rw, buf, sizeof(buf),
+				     KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ('Y', buf[0]);
+}
+
+/* A sender whose copy-in sleeps on the page. */
+FIXTURE(stall_send) {
+	struct staller s;
+};
+
+FIXTURE_SETUP(stall_send)
+{
+	struct kmbox_attr attr = { .max_msgs = 1 };
+	int ret = staller_init(&self->s, CALL_SEND);
+
+	if (ret > 0)
+		SKIP(_exit(255), "kernel without userfaultfd");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kmbox_test_ioctl(self->s.rw, KMBOX_IOC_SET_ATTR, &attr));
+}
+
+FIXTURE_TEARDOWN(stall_send)
+{
+	staller_fini(&self->s);
+}
+
+/*
+ * The stalled sender has taken the only room: another send finds none,
+ * a receiver finds nothing queued, and nobody else is held up.  Its
+ * message arrives once the copy is done.
+ */
+TEST_F(stall_send, holds_its_room_and_nothing_else)
+{
+	struct staller *s = &self->s;
+	char buf[MSG_SIZE], other[64];
+	struct kmbox_stat st;
+
+	kmbox_test_name(other, sizeof(other), "stall-other");
+	ASSERT_EQ(0, stall(s, 0));
+	ASSERT_EQ(0, kmbox_test_stat(s->rw, &st));
+	EXPECT_EQ(0, st.msgs);
+	EXPECT_EQ(0, st.sent);
+	EXPECT_EQ(-EAGAIN, kmbox_test_send(s->rw, "X", 1, 0, KMBOX_DONTWAIT));
+	EXPECT_EQ(-EAGAIN, kmbox_test_recv(s->rw, buf, sizeof(buf),
+					   KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ(0, within_bound(read_proc, s, s->name));
+	EXPECT_EQ(0, within_bound(create_open_close, s, other));
+	EXPECT_EQ(MSG_SIZE, resolve(s));
+	EXPECT_EQ(MSG_SIZE, kmbox_test_recv(s->rw, buf, sizeof(buf),
+					    KMBOX_DONTWAIT, NULL));
+}
+
+/*
+ * The copy-in faults: EFAULT, nothing queued, and the room goes to the
+ * sender waiting behind.
+ */
+TEST_F(stall_send, fault_gives_room_back)
+{
+	struct staller *s = &self->s;
+	char buf[MSG_SIZE];
+	pid_t kid;
+
+	ASSERT_EQ(0, stall(s, 0));
+	kid = blocked_sender(s, 'Y');
+	ASSERT_GT(kid, 0);
+	EXPECT_EQ(-EFAULT, fail(s));
+	EXPECT_EQ(0, kmbox_test_wait(kid, NULL));
+	EXPECT_EQ(1, kmbox_test_recv(s->rw, buf, sizeof(buf),
+				     KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ('Y', buf[0]);
+	EXPECT_EQ(0, kmbox_test_queued(s->rw));
 }
 
 TEST_HARNESS_MAIN
