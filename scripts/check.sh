@@ -28,7 +28,7 @@ cd "$KMBOX_TOP"
 KERNELS=${KERNELS:-$ALL_KERNELS}
 KMBOX_M32=${KMBOX_M32:-1}
 LINT=${LINT:-1}
-KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test wakeup_test stall_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test}
+KCSAN_TESTS=${KCSAN_TESTS:-race_test soak_test mpmc_test block_test wakeup_test stall_test poll_test shutdown_test hangup_test batch_test doorbell_test ring_test ring_proto_test}
 passed=0
 failed=0
 skipped=0
@@ -42,14 +42,23 @@ problem() {
 
 # Adds one run's counts to the totals: count NAME EXIT_STATUS "P F S" WHAT;
 # a run that failed with no failed test counts as a problem named WHAT.
+# What each step of the run took: lap sets $lap_s, the seconds since
+# the last lap.
+step_start=$SECONDS
+lap() {
+	lap_s=$((SECONDS - step_start))
+	step_start=$SECONDS
+}
+
 count() {
 	local p f s
 	read -r p f s <<<"$3"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
-	info "$1: $p passed, $f failed, $s skipped"
-	summary+=("$1: $p passed, $f failed, $s skipped")
+	lap
+	info "$1: $p passed, $f failed, $s skipped ($lap_s s)"
+	summary+=("$1: $p passed, $f failed, $s skipped ($lap_s s)")
 	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
 		problem "$4"
 	fi
@@ -63,8 +72,12 @@ setup_kernels=$KERNELS
 [ "$LINT" = 1 ] && setup_kernels="$setup_kernels $DEBIAN_KERNELS"
 # shellcheck disable=SC2086
 scripts/setup.sh stock $setup_kernels || die "setup failed"
+lap
+summary+=("setup: $lap_s s")
 if [ "$LINT" = 1 ]; then
 	scripts/lint.sh || problem "lint"
+	lap
+	summary+=("lint: $lap_s s")
 fi
 other_modules=""
 for k in $KERNELS; do
@@ -75,6 +88,8 @@ make -s all selftests $other_modules >"$KMBOX_BUILD.make.log" 2>&1 || {
 	die "the build failed"
 }
 rm -f "$KMBOX_BUILD.make.log"
+lap
+summary+=("build: $lap_s s")
 
 # The ring's tests that also run natively (a few seconds): libkmbox's ring
 # on this host's CPUs, the doorbells from the futex stand-in of
@@ -108,6 +123,8 @@ if [ "$KMBOX_M32" = 1 ]; then
 		die "the 32-bit build failed"
 	}
 	rm -f "$KMBOX_BUILD.make32.log"
+	lap
+	summary+=("32-bit build: $lap_s s")
 fi
 
 # The kselftest tree the guest gets: the runner and our programs, in
@@ -217,7 +234,8 @@ if [[ " $KERNELS " == *" stock "* ]] && [ -z "${TESTS:-}" ]; then
 		failed=$((failed + ${f:-1}))
 	fi
 	rm -f "$KMBOX_BUILD.tool-tests.out"
-	summary+=("host: ${p:-0} passed, ${f:-1} failed")
+	lap
+	summary+=("host: ${p:-0} passed, ${f:-1} failed ($lap_s s)")
 fi
 
 for line in "${summary[@]}"; do
@@ -226,5 +244,5 @@ done
 for p in "${problems[@]}"; do
 	echo "$PROG: FAILED: $p" >&2
 done
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$passed passed, $failed failed, $skipped skipped in $SECONDS s"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
