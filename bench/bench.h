@@ -206,7 +206,7 @@ int chan_recv(struct chan *c, void *const *bufs, unsigned int n);
 int variant_usable(const struct variant *v);
 
 /* kmbox module features (KMBOX_IOC_VERSION), 0 when not loaded. */
-uint64_t kmbox_features(void);
+uint64_t bench_kmbox_features(void);
 
 /* --- Workloads (work_*.c) ---------------------------------------------- */
 

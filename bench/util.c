@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <linux/kmbox.h>
+#include "kmbox.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -365,23 +366,15 @@ void buf_free(void *buf)
 
 /* --- Channels ---------------------------------------------------------- */
 
-uint64_t kmbox_features(void)
+/* The module's feature bits (libkmbox's kmbox_features()), 0 without it. */
+uint64_t bench_kmbox_features(void)
 {
 	static int done;
-	static uint64_t features;
-	struct kmbox_version v;
-	int fd;
+	static __u64 features;
 
-	if (done)
-		return features;
+	if (!done && kmbox_features(&features) < 0)
+		features = 0;
 	done = 1;
-	fd = open("/dev/kmbox", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	memset(&v, 0, sizeof(v));
-	if (ioctl(fd, KMBOX_IOC_VERSION, &v) == 0)
-		features = v.features;
-	close(fd);
 	return features;
 }
 
@@ -395,7 +388,7 @@ int variant_usable(const struct variant *v)
 	/* Natively, the ring's doorbells are the stand-in's; nothing else. */
 	return !!(v->m->flags & MF_RING);
 #endif
-	f = kmbox_features();
+	f = bench_kmbox_features();
 	if (!(f & KMBOX_FEATURE_MAILBOX))
 		return 0;
 	if ((v->m->flags & MF_BATCH) && !(f & KMBOX_FEATURE_BATCH))

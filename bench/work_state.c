@@ -106,7 +106,7 @@ void work_env(void)
 	out_env("doorbell", "%s", STANDIN_NOTICE);
 #endif
 	out_env("kmbox_features", "0x%llx",
-		(unsigned long long)kmbox_features());
+		(unsigned long long)bench_kmbox_features());
 	out_env("reps", "%d", opt.reps);
 	out_env("quick", "%d", opt.quick);
 	env_file("mq_msg_max", "/proc/sys/fs/mqueue/msg_max");

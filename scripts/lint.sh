@@ -5,7 +5,7 @@
 #  - checkpatch.pl --strict (from the linux-source tree) on module/ and uapi/
 #  - the module built with W=1 and sparse (C=2) against the stock 6.1
 #    headers and Debian's 6.12 and 6.12-rt headers: no warning at all
-#  - libkmbox and the selftests built with -Werror
+#  - libkmbox, the selftests and the benchmarks built with -Werror
 #  - the man pages against the code (scripts/check-man.sh)
 #  - the documentation built with Sphinx, warnings as errors: the
 #    library API from userlib/kmbox.h, references to the source checked
@@ -78,6 +78,13 @@ mkdir -p "$out/selftests"
 if ! make -s -C selftests KSFT_DIR="$KSFT_DIR" OUTPUT="$out/selftests" \
 	KMBOX_LIBDIR="$out/userlib" USERCFLAGS=-Werror >"$out/selftests.log" 2>&1; then
 	cat "$out/selftests.log" >&2
+	failed=1
+fi
+
+info "the benchmarks (make bench, make bench-native) with -Werror"
+if ! make -s -C bench O="$out/bench" KSRC="$KSRC" CFLAGS="-O2 -g -Werror" \
+	all native >"$out/bench.log" 2>&1; then
+	cat "$out/bench.log" >&2
 	failed=1
 fi
 
