@@ -31,7 +31,7 @@ static void kmbox_message_free_data(struct kmbox_message *msg)
 /**
  * kmbox_message_new() - make a message from a user buffer
  * @buf: the message in userspace
- * @len: its length
+ * @len: its length, at most max_msg_size (so it fits in 32 bits)
  * @prio: its priority, 0 to KMBOX_PRIO_MAX
  *
  * Records the calling process as the sender.  The caller holds the one

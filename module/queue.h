@@ -5,6 +5,7 @@
 #ifndef _KMBOX_QUEUE_H
 #define _KMBOX_QUEUE_H
 
+#include <linux/build_bug.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/refcount.h>
@@ -18,32 +19,39 @@ struct pid;
 /**
  * struct kmbox_message - one message
  * @node: link in its priority's list while queued
- * @ref: its holder's reference (the sender, the queue or the receiver
- *	copying it out), plus one per PEEK copying it out
- * @len: length of @data
  * @seq: sequence number in its mailbox, set when queued
  * @time_ns: CLOCK_MONOTONIC time at which it was queued
  * @sender: thread group of the sender (a reference)
- * @sender_euid: effective uid of the sender
- * @prio: priority, 0 to KMBOX_PRIO_MAX
  * @data: the message: @inline_data, or an allocation of its own for one
  *	longer than KMBOX_MSG_INLINE_MAX
+ * @len: length of @data
+ * @ref: its holder's reference (the sender, the queue or the receiver
+ *	copying it out), plus one per PEEK copying it out
+ * @sender_euid: effective uid of the sender
+ * @prio: priority, 0 to KMBOX_PRIO_MAX
  * @inline_data: the message, when it is short
  *
  * Immutable once queued, so that it can be copied out with no lock held.
  */
 struct kmbox_message {
 	struct list_head node;
-	refcount_t ref;
-	size_t len;
 	u64 seq;
 	u64 time_ns;
 	struct pid *sender;
+	char *data;
+	u32 len;
+	refcount_t ref;
 	kuid_t sender_euid;
 	u32 prio;
-	char *data;
 	char inline_data[];
 };
+
+/*
+ * 64 bytes, so that a 64-byte message and its header take one 128-byte
+ * object, as a POSIX queue's message does.  @len fits in 32 bits: no
+ * message is longer than msg_size_max, an unsigned int (limits.c).
+ */
+static_assert(sizeof(struct kmbox_message) <= 64);
 
 /*
  * A message up to this long is one allocation, its data beside its
