@@ -49,6 +49,7 @@
 
 #include "limits.h"
 #include "mailbox.h"
+#include "ns.h"
 #include "registry.h"
 
 /**
@@ -60,8 +61,8 @@
  * namespace and is not registered yet.
  *
  * Return: the mailbox, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENOSPC) from the
- * per-user limits or the allocation of the region.  On error @name is
- * freed.
+ * per-user limits, the allocation of the region or of the namespace's
+ * object.  On error @name is freed.
  */
 struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 					const struct kmbox_attr *attr)
@@ -70,6 +71,7 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	u64 charge = kmbox_limits_charge(attr);
 	struct kmbox_mailbox *mbox;
 	struct kmbox_user *user;
+	struct kmbox_ns *ns;
 	int err;
 
 	BUILD_BUG_ON(sizeof(struct kmbox_message) > KMBOX_MSG_CHARGE);
@@ -84,19 +86,25 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 		err = PTR_ERR(user);
 		goto err_free_mbox;
 	}
+	ns = kmbox_ns_get_current();
+	if (IS_ERR(ns)) {
+		err = PTR_ERR(ns);
+		goto err_uncharge;
+	}
 	err = kmbox_region_init(&mbox->region, attr->region_size);
 	if (err)
-		goto err_uncharge;
+		goto err_put_ns;
 
 	refcount_set(&mbox->ref, 1);
 	mbox->name = name;
-	mbox->ns = kmbox_registry_ns_get();
+	mbox->ns = ns;
 	mbox->uid = current_fsuid();
 	mbox->gid = current_fsgid();
 	mbox->user = user;
 	mbox->charge = charge;
 	INIT_LIST_HEAD(&mbox->all_node);
 	INIT_LIST_HEAD(&mbox->persist_node);
+	INIT_LIST_HEAD(&mbox->ns_node);
 	spin_lock_init(&mbox->lock);
 	seqcount_spinlock_init(&mbox->figures_seq, &mbox->lock);
 	kmbox_queue_init(&mbox->queue);
@@ -113,6 +121,8 @@ struct kmbox_mailbox *kmbox_mailbox_new(const char *name,
 	kmbox_ring_init(&mbox->ring);
 	return mbox;
 
+err_put_ns:
+	kmbox_ns_put(ns);
 err_uncharge:
 	kmbox_user_uncharge(user, charge);
 err_free_mbox:
@@ -150,7 +160,7 @@ static void kmbox_mailbox_release(struct kmbox_mailbox *mbox)
 	kmbox_queue_purge(&mbox->queue);
 	kmbox_region_destroy(&mbox->region);
 	kmbox_user_uncharge(mbox->user, mbox->charge);
-	kmbox_registry_ns_put(mbox->ns);
+	kmbox_ns_put(mbox->ns);
 	/* /proc/driver/kmbox may still be reading its name and counters. */
 	call_rcu(&mbox->rcu, kmbox_mailbox_free_rcu);
 }
@@ -177,11 +187,14 @@ void kmbox_mailbox_put(struct kmbox_mailbox *mbox)
  * kmbox_mailbox_is_owner() - may the caller unlink or change the mailbox
  * @mbox: the mailbox
  *
- * Return: true if the caller's fsuid owns it or it has CAP_SYS_ADMIN.
+ * Return: true if the caller's fsuid owns it or it has CAP_SYS_ADMIN
+ * over it (kmbox_ns_capable()).
  */
 bool kmbox_mailbox_is_owner(const struct kmbox_mailbox *mbox)
 {
-	return uid_eq(current_fsuid(), mbox->uid) || capable(CAP_SYS_ADMIN);
+	return uid_eq(current_fsuid(), mbox->uid) ||
+	       kmbox_ns_capable(mbox->ns, CAP_SYS_ADMIN, mbox->uid,
+				INVALID_GID);
 }
 
 /**
@@ -209,7 +222,8 @@ int kmbox_mailbox_may_open(struct kmbox_mailbox *mbox, fmode_t fmode)
 		mode >>= 3;
 	if (want ? (mode & want) == want : mode & 06)
 		return 0;
-	return capable(CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+	return kmbox_ns_capable(mbox->ns, CAP_DAC_OVERRIDE, mbox->uid,
+				mbox->gid) ? 0 : -EACCES;
 }
 
 /*

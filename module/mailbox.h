@@ -24,8 +24,8 @@
 #include "ring.h"
 #include "waiter.h"
 
+struct kmbox_ns;
 struct kmbox_user;
-struct vfsmount;
 
 /**
  * struct kmbox_mailbox - a queue of messages shared by file descriptors
@@ -35,14 +35,15 @@ struct vfsmount;
  * @rcu: frees the mailbox after lockless readers of the registry are done
  * @id: number unique while the module is loaded (set by the registry)
  * @name: NUL-terminated name, or NULL if anonymous; never changes
- * @ns: the IPC namespace the name lives in, by its mqueue mount (a
- *	reference); never changes
+ * @ns: the IPC namespace it was made in, where its name lives (a
+ *	reference, see ns.h); never changes
  * @uid: owner (creator's fsuid); never changes
  * @gid: owner's group (creator's fsgid); never changes
  * @user: the owner's accounting entry, charged with @charge
  * @all_node: link in the registry's list of every mailbox (RCU)
  * @persist_node: link in the registry's list of persistent mailboxes
  *	whose name is still there
+ * @ns_node: link in @ns's list of the names still there
  * @name_node: link in the registry's name table
  * @unlinked: the name is not, or no longer, in the name table
  * @region: the shared region (fixed at creation, see region.h)
@@ -81,7 +82,7 @@ struct vfsmount;
  * @ring: the ends and doorbells of the ring in @region
  *
  * Locking: kmbox_registry_lock (registry.c) protects @all_node,
- * @persist_node, @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
+ * @persist_node, @ns_node, @name_node and @unlinked.  @lock, a spinlock, protects the queue, the
  * waiters, the attributes, the role counts, the state, the counters and
  * @ring's ends and doorbells.  Nothing under @lock sleeps or touches
  * user memory: a sender takes room for its message under it, then
@@ -101,12 +102,13 @@ struct kmbox_mailbox {
 	struct rcu_head rcu;
 	u64 id;
 	const char *name;
-	struct vfsmount *ns;
+	struct kmbox_ns *ns;
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *user;
 	struct list_head all_node;
 	struct list_head persist_node;
+	struct list_head ns_node;
 	struct rhash_head name_node;
 	bool unlinked;
 	struct kmbox_region region;

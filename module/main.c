@@ -23,6 +23,7 @@
 #include "limits.h"
 #include "mailbox.h"
 #include "mailbox_file.h"
+#include "ns.h"
 #include "region.h"
 #include "registry.h"
 #include "uarg.h"
@@ -222,9 +223,12 @@ static int __init kmbox_init(void)
 	ret = kmbox_region_init_fops();
 	if (ret)
 		return ret;
-	ret = kmbox_registry_init();
+	ret = kmbox_ns_init();
 	if (ret)
 		return ret;
+	ret = kmbox_registry_init();
+	if (ret)
+		goto err_ns_exit;
 	ret = misc_register(&kmbox_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/kmbox: %d\n", ret);
@@ -236,13 +240,21 @@ static int __init kmbox_init(void)
 
 err_registry_exit:
 	kmbox_registry_exit();
+err_ns_exit:
+	kmbox_ns_exit();
 	return ret;
 }
 
 static void __exit kmbox_exit(void)
 {
 	misc_deregister(&kmbox_miscdev);
+	/*
+	 * The reaper first: it must not free a mailbox (an RCU callback of
+	 * ours) after the registry's rcu_barrier().
+	 */
+	kmbox_ns_stop();
 	kmbox_registry_exit();
+	kmbox_ns_exit();
 }
 
 module_init(kmbox_init);

@@ -15,35 +15,27 @@
  * period after its last put.
  *
  * Names live in IPC namespaces, as POSIX message queues do: a name is
- * seen only from the IPC namespace of the task that created it.  A
- * mailbox identifies its namespace by the namespace's internal mqueue
- * mount, on which it holds a reference (mntget()/mntput() are exported
- * on every kernel; put_ipc_ns() is not exported by 6.1).  The reference
- * keeps the mount, not the namespace, alive: a namespace that dies takes
- * its names with it from every lookup, since no live task can have that
- * mount as its own any more, and no new namespace can get the address of
- * a mount that is still allocated, so a key is never reused while a
- * mailbox holds it.  Descriptors keep working wherever they are passed.
+ * seen only from the IPC namespace of the task that created it.  The key
+ * of the name table is the namespace's object (struct kmbox_ns, ns.c),
+ * which every mailbox holds, and the name; a lookup finds the caller's
+ * namespace's object first, under RCU.  When a namespace dies, ns.c's
+ * reaper has every name of it removed (kmbox_registry_unlink_ns()):
+ * nobody can reach them any more.  Descriptors keep working wherever
+ * they are passed.
  *
  * A name does not keep its mailbox alive: the mailbox leaves the table
  * when its last file goes, or earlier by KMBOX_IOC_UNLINK.  The name of a
  * persistent mailbox (KMBOX_ATTR_PERSISTENT) does: it holds a reference
  * until it is unlinked, as a POSIX message queue lives until mq_unlink().
- * Persistent mailboxes are also on a list of their own, so that two
- * things no user can do for them get done: when an IPC namespace dies,
- * nobody can reach its names any more, so a worker that looks every few
- * seconds unlinks those whose namespace is gone (the namespace's mqueue
- * superblock then no longer points to it: mq_clear_sbinfo() cleared it);
- * and at rmmod, whatever persistent mailboxes are left are unlinked and
- * freed, as the queues of /dev/mqueue go at reboot.
+ * Persistent mailboxes are also on a list of their own, so that at rmmod
+ * whatever persistent mailboxes are left are unlinked and freed, as the
+ * queues of /dev/mqueue go at reboot.  Those of a namespace that dies go
+ * with its other names, by the reaper.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
-#include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
-#include <linux/mount.h>
-#include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
@@ -52,15 +44,14 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
-#include <linux/workqueue.h>
 
 #include "mailbox.h"
+#include "ns.h"
 #include "registry.h"
 
 /*
- * Protects the lists, the name table's changes, the ids and the last
- * put.  The reaper work runs while the list of persistent mailboxes is
- * not empty.
+ * Protects the lists (also each namespace's list of names), the name
+ * table's changes, the ids and the last put.
  */
 DEFINE_SPINLOCK(kmbox_registry_lock);
 static LIST_HEAD(kmbox_registry_all);
@@ -68,56 +59,13 @@ static LIST_HEAD(kmbox_registry_persistent);
 static struct rhashtable kmbox_registry_names;
 static u64 kmbox_registry_last_id;
 
-/* How often the reaper looks for persistent mailboxes of dead namespaces. */
-#define KMBOX_REAP_INTERVAL	(2 * HZ)
-
-static void kmbox_registry_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(kmbox_registry_reaper, kmbox_registry_reap);
-
-/**
- * kmbox_registry_ns_get() - the caller's IPC namespace, as names see it
- *
- * Return: its mqueue mount with a reference, for kmbox_registry_ns_put();
- * NULL on a kernel without POSIX message queues, where every task
- * shares one name space.
- */
-struct vfsmount *kmbox_registry_ns_get(void)
-{
-#ifdef CONFIG_POSIX_MQUEUE
-	return mntget(current->nsproxy->ipc_ns->mq_mnt);
-#else
-	return NULL;
-#endif
-}
-
-/**
- * kmbox_registry_ns_put() - drop what kmbox_registry_ns_get() returned
- * @ns: the mount, or NULL
- *
- * Context: process context; may sleep.
- */
-void kmbox_registry_ns_put(struct vfsmount *ns)
-{
-	mntput(ns);
-}
-
-/* The caller's namespace, without a reference: only to compare. */
-static const struct vfsmount *kmbox_registry_current_ns(void)
-{
-#ifdef CONFIG_POSIX_MQUEUE
-	return current->nsproxy->ipc_ns->mq_mnt;
-#else
-	return NULL;
-#endif
-}
-
 /* A name in a namespace: the key of the name table. */
 struct kmbox_name_key {
-	const struct vfsmount *ns;
+	const struct kmbox_ns *ns;
 	const char *name;
 };
 
-static u32 kmbox_name_hash(const struct vfsmount *ns, const char *name,
+static u32 kmbox_name_hash(const struct kmbox_ns *ns, const char *name,
 			   u32 seed)
 {
 	return jhash(name, strlen(name), seed ^ hash_ptr(ns, 32));
@@ -224,12 +172,11 @@ int kmbox_registry_add(struct kmbox_mailbox *mbox,
 		}
 	}
 	list_add_tail_rcu(&mbox->all_node, &kmbox_registry_all);
+	if (mbox->name)
+		list_add_tail(&mbox->ns_node, &mbox->ns->names);
 	if (mbox->attr_flags & KMBOX_ATTR_PERSISTENT) {
 		/* The name's reference, until it is unlinked. */
 		kmbox_mailbox_get(mbox);
-		if (list_empty(&kmbox_registry_persistent))
-			schedule_delayed_work(&kmbox_registry_reaper,
-					      KMBOX_REAP_INTERVAL);
 		list_add_tail(&mbox->persist_node, &kmbox_registry_persistent);
 	}
 	spin_unlock(&kmbox_registry_lock);
@@ -245,6 +192,7 @@ static bool kmbox_registry_unname_locked(struct kmbox_mailbox *mbox)
 	lockdep_assert_held(&kmbox_registry_lock);
 	rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
 			       kmbox_names_params);
+	list_del_init(&mbox->ns_node);
 	WRITE_ONCE(mbox->unlinked, true);
 	if (!(mbox->attr_flags & KMBOX_ATTR_PERSISTENT))
 		return false;
@@ -262,9 +210,11 @@ void kmbox_registry_remove_locked(struct kmbox_mailbox *mbox)
 	lockdep_assert_held(&kmbox_registry_lock);
 	if (!list_empty(&mbox->all_node))
 		list_del_rcu(&mbox->all_node);
-	if (mbox->name && !mbox->unlinked)
+	if (mbox->name && !mbox->unlinked) {
 		rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
 				       kmbox_names_params);
+		list_del(&mbox->ns_node);
+	}
 }
 
 /**
@@ -277,15 +227,15 @@ void kmbox_registry_remove_locked(struct kmbox_mailbox *mbox)
  */
 struct kmbox_mailbox *kmbox_registry_find(const char *name)
 {
-	struct kmbox_name_key key = {
-		.ns = kmbox_registry_current_ns(),
-		.name = name,
-	};
-	struct kmbox_mailbox *mbox;
+	struct kmbox_name_key key = { .name = name };
+	struct kmbox_mailbox *mbox = NULL;
 
 	rcu_read_lock();
-	mbox = rhashtable_lookup(&kmbox_registry_names, &key,
-				 kmbox_names_params);
+	/* No object: kmbox has no mailbox, so no name, of this namespace. */
+	key.ns = kmbox_ns_find_current();
+	if (key.ns)
+		mbox = rhashtable_lookup(&kmbox_registry_names, &key,
+					 kmbox_names_params);
 	/* A count of zero: its last put is removing it; the name is gone. */
 	if (mbox && !refcount_inc_not_zero(&mbox->ref))
 		mbox = NULL;
@@ -326,50 +276,45 @@ out_put:
 	return ret;
 }
 
-/* Is the IPC namespace of @ns gone? (See the top of this file.) */
-static bool kmbox_registry_ns_dead(const struct vfsmount *ns)
-{
-	return ns && !READ_ONCE(ns->mnt_sb->s_fs_info);
-}
-
 /*
- * Unlink the persistent mailboxes that match: those of dead namespaces
- * (@all false), or all of them.  Returns how many.
+ * Drop the references of persistent names that were removed: @gone
+ * lists their mailboxes by persist_node.  Returns how many.
  */
-static unsigned int kmbox_registry_unlink_persistent(bool all)
+static unsigned int kmbox_registry_put_names(struct list_head *gone)
 {
 	struct kmbox_mailbox *mbox, *next;
-	LIST_HEAD(gone);
 	unsigned int n = 0;
 
-	spin_lock(&kmbox_registry_lock);
-	list_for_each_entry_safe(mbox, next, &kmbox_registry_persistent,
-				 persist_node) {
-		if (!all && !kmbox_registry_ns_dead(mbox->ns))
-			continue;
-		kmbox_registry_unname_locked(mbox);
-		list_add(&mbox->persist_node, &gone);
-	}
-	spin_unlock(&kmbox_registry_lock);
-	/* Their names' references, which may be their last. */
-	list_for_each_entry_safe(mbox, next, &gone, persist_node) {
+	/* Which may be their last. */
+	list_for_each_entry_safe(mbox, next, gone, persist_node) {
 		kmbox_mailbox_put(mbox);
 		n++;
 	}
 	return n;
 }
 
-static void kmbox_registry_reap(struct work_struct *work)
+/**
+ * kmbox_registry_unlink_ns() - remove every name of a dead IPC namespace
+ * @ns: the namespace, which no task can be in any more
+ *
+ * As KMBOX_IOC_UNLINK would for each: a persistent mailbox loses its
+ * name's reference (and goes if no descriptor or mapping holds it), the
+ * others live on unnamed while their descriptors do.
+ *
+ * Context: process context; may sleep.
+ */
+void kmbox_registry_unlink_ns(struct kmbox_ns *ns)
 {
-	bool again;
+	struct kmbox_mailbox *mbox, *next;
+	LIST_HEAD(gone);
 
-	kmbox_registry_unlink_persistent(false);
 	spin_lock(&kmbox_registry_lock);
-	again = !list_empty(&kmbox_registry_persistent);
+	list_for_each_entry_safe(mbox, next, &ns->names, ns_node) {
+		if (kmbox_registry_unname_locked(mbox))
+			list_add(&mbox->persist_node, &gone);
+	}
 	spin_unlock(&kmbox_registry_lock);
-	if (again)
-		schedule_delayed_work(&kmbox_registry_reaper,
-				      KMBOX_REAP_INTERVAL);
+	kmbox_registry_put_names(&gone);
 }
 
 /**
@@ -387,12 +332,15 @@ bool kmbox_registry_is_unlinked(struct kmbox_mailbox *mbox)
  * /proc/driver/kmbox: one line per mailbox of the reader's IPC namespace,
  * like /proc/sysvipc/msg.  It walks the list under RCU and reads each
  * figure with READ_ONCE: a reader never waits for a mailbox, and never
- * holds up anyone else.
+ * holds up anyone else.  The reader's namespace object (NULL if kmbox
+ * has none: then no mailbox is listed) is looked up once per walk, kept
+ * in the seq_file's private pointer, and only compared.
  */
 static void *kmbox_registry_seq_start(struct seq_file *sf, loff_t *pos)
 	__acquires(RCU)
 {
 	rcu_read_lock();
+	sf->private = kmbox_ns_find_current();
 	return seq_list_start_head_rcu(&kmbox_registry_all, *pos);
 }
 
@@ -418,7 +366,7 @@ static int kmbox_registry_seq_show(struct seq_file *sf, void *v)
 		return 0;
 	}
 	mbox = list_entry(v, struct kmbox_mailbox, all_node);
-	if (mbox->ns != kmbox_registry_current_ns())
+	if (mbox->ns != sf->private)
 		return 0;
 	seq_printf(sf, "%8llu %5u %5u %04o %8llu %8llu %8llu %10llu %7u %9u ",
 		   mbox->id, from_kuid_munged(ns, mbox->uid),
@@ -468,10 +416,18 @@ int kmbox_registry_init(void)
  */
 void kmbox_registry_exit(void)
 {
+	struct kmbox_mailbox *mbox, *next;
+	LIST_HEAD(gone);
 	unsigned int n;
 
-	cancel_delayed_work_sync(&kmbox_registry_reaper);
-	n = kmbox_registry_unlink_persistent(true);
+	spin_lock(&kmbox_registry_lock);
+	list_for_each_entry_safe(mbox, next, &kmbox_registry_persistent,
+				 persist_node) {
+		kmbox_registry_unname_locked(mbox);
+		list_add(&mbox->persist_node, &gone);
+	}
+	spin_unlock(&kmbox_registry_lock);
+	n = kmbox_registry_put_names(&gone);
 	if (n)
 		pr_info("unloaded: removed %u persistent mailbox%s\n", n,
 			n == 1 ? "" : "es");

@@ -9,18 +9,17 @@
 #include <linux/types.h>
 
 struct kmbox_mailbox;
-struct vfsmount;
+struct kmbox_ns;
 
 extern spinlock_t kmbox_registry_lock;
 
-struct vfsmount *kmbox_registry_ns_get(void);
-void kmbox_registry_ns_put(struct vfsmount *ns);
 char *kmbox_registry_name_from_user(u64 uname);
 int kmbox_registry_add(struct kmbox_mailbox *mbox,
 		       struct kmbox_mailbox **existing);
 void kmbox_registry_remove_locked(struct kmbox_mailbox *mbox);
 struct kmbox_mailbox *kmbox_registry_find(const char *name);
 int kmbox_registry_unlink(const char *name);
+void kmbox_registry_unlink_ns(struct kmbox_ns *ns);
 bool kmbox_registry_is_unlinked(struct kmbox_mailbox *mbox);
 int kmbox_registry_init(void);
 void kmbox_registry_exit(void);

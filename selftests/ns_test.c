@@ -6,14 +6,18 @@
  * a container (a user and an IPC namespace, unprivileged) cannot see or
  * squat the host's names.  Descriptors work wherever they are passed,
  * also after the namespace they were made in is gone, whose names are
- * then gone for everyone.
+ * then gone for everyone: within a few seconds they are removed as by
+ * KMBOX_IOC_UNLINK.  A mailbox does not keep a dead namespace's POSIX
+ * message queues (and their RLIMIT_MSGQUEUE charge) alive.
  *
  * Each case runs the namespace side in a child (unshare() applies to the
  * calling process); children report through their exit status.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <mqueue.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,6 +26,14 @@
 #include "kmbox_test.h"
 
 #define USER		65530
+#define MQ_USER		65525	/* owns the POSIX queues, of no other test */
+/* A POSIX queue of 80 KiB; RLIMIT_MSGQUEUE leaves room for one, not two. */
+#define MQ_MSGS		10
+#define MQ_SIZE		8192
+#define MQ_RLIMIT	(MQ_MSGS * MQ_SIZE * 3 / 2)
+/* How long a dead namespace's names and queues may take to go (2 s). */
+#define REAP_TRIES	100
+#define REAP_PAUSE_US	100000
 
 FIXTURE(ns) {
 	char name[64];
@@ -197,37 +209,262 @@ TEST_F(ns, descriptors_outlive_their_namespace)
 /*
  * Names of a namespace that died are seen by no one: not by a new
  * namespace (which gets a different key however the memory is reused),
- * not by the first one.  Made many times, under kmemleak and KASAN.
+ * not by the first one.  Each namespace makes a plain and a persistent
+ * name and passes them out; some are kept open, the others close at
+ * once.  The loop runs for several passes of the module's reaper (one
+ * every two seconds), which releases each dead namespace's mqueue mount,
+ * so that new namespaces get mounts at addresses that old ones had.
  */
+#define GONE_SECS	6
+#define GONE_MAX	2000
+#define GONE_KEEP	32
+
 static int make_and_leave(FIXTURE_DATA(ns) *self)
 {
-	char name[80];
-	int fd;
+	struct kmbox_attr pa = { .flags = KMBOX_ATTR_PERSISTENT };
+	char name[80], pname[80];
+	int fds[2];
 
 	snprintf(name, sizeof(name), "%s-gone", self->name);
-	if (kmbox_test_open(name, 0) != -ENOENT)
+	snprintf(pname, sizeof(pname), "%s-pgone", self->name);
+	if (kmbox_test_open(name, 0) != -ENOENT ||
+	    kmbox_test_open(pname, 0) != -ENOENT)
 		return 1;
-	fd = kmbox_test_create(name, NULL, KMBOX_EXCL);
-	if (fd < 0)
+	if (proc_lists(name) != 0 || proc_lists(pname) != 0)
 		return 2;
-	/* Keep the mailbox alive past this namespace: pass it out. */
-	return kmbox_test_send_fds(self->sv[1], &fd, 1, "f", 1) ? 3 : 0;
+	fds[0] = kmbox_test_create(name, NULL, KMBOX_EXCL);
+	fds[1] = kmbox_test_create(pname, &pa, KMBOX_EXCL);
+	if (fds[0] < 0 || fds[1] < 0)
+		return 3;
+	/* Keep the mailboxes alive past this namespace: pass them out. */
+	return kmbox_test_send_fds(self->sv[1], fds, 2, "f", 1) ? 4 : 0;
 }
 
 TEST_F(ns, dead_namespace_names_seen_by_no_one)
 {
-	char name[80], c;
-	int fds[20], i;
+	int fds[GONE_KEEP][2], kept = 0, n, i, got;
+	char name[80], pname[80], c;
+	__u64 end;
 
 	snprintf(name, sizeof(name), "%s-gone", self->name);
-	for (i = 0; i < 20; i++) {
-		ASSERT_EQ(0, in_new_ipc_ns(self, make_and_leave));
-		ASSERT_EQ(1, kmbox_test_recv_fds(self->sv[0], &fds[i], 1,
-						 &c, 1));
+	snprintf(pname, sizeof(pname), "%s-pgone", self->name);
+	end = kmbox_test_now_ns() + GONE_SECS * 1000000000ULL;
+	for (n = 0; n < GONE_MAX && kmbox_test_now_ns() < end; n++) {
+		int f[2];
+
+		ASSERT_EQ(0, in_new_ipc_ns(self, make_and_leave)) {
+			TH_LOG("namespace %d saw a name of an earlier one", n);
+		}
+		got = kmbox_test_recv_fds(self->sv[0], f, 2, &c, 1);
+		ASSERT_EQ(2, got);
 		EXPECT_EQ(-ENOENT, kmbox_test_open(name, 0));
+		EXPECT_EQ(-ENOENT, kmbox_test_open(pname, 0));
+		if (n % 4 == 0 && kept < GONE_KEEP) {
+			fds[kept][0] = f[0];
+			fds[kept++][1] = f[1];
+		} else {
+			close(f[0]);
+			close(f[1]);
+		}
 	}
-	for (i = 0; i < 20; i++)
+	TH_LOG("%d namespaces", n);
+	for (i = 0; i < kept; i++) {
+		EXPECT_EQ(1, kmbox_test_send(fds[i][0], "x", 1, 0, 0));
+		EXPECT_EQ(1, kmbox_test_send(fds[i][1], "x", 1, 0, 0));
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+}
+
+/* Has the mailbox of @fd lost its name (KMBOX_STATE_UNLINKED)? */
+static int name_removed(int fd)
+{
+	struct kmbox_stat st;
+
+	if (kmbox_test_stat(fd, &st))
+		return -1;
+	return !!(st.state & KMBOX_STATE_UNLINKED);
+}
+
+static int pass_named_pair(FIXTURE_DATA(ns) *self)
+{
+	struct kmbox_attr pa = { .flags = KMBOX_ATTR_PERSISTENT };
+	char pname[80];
+	int fds[2];
+
+	snprintf(pname, sizeof(pname), "%s-p", self->name);
+	fds[0] = kmbox_test_create(self->name, NULL, KMBOX_EXCL);
+	fds[1] = kmbox_test_create(pname, &pa, KMBOX_EXCL);
+	if (fds[0] < 0 || fds[1] < 0)
+		return 1;
+	if (kmbox_test_send(fds[0], "plain", 5, 0, 0) != 5 ||
+	    kmbox_test_send(fds[1], "kept", 4, 0, 0) != 4)
+		return 2;
+	return kmbox_test_send_fds(self->sv[1], fds, 2, "f", 1) ? 3 : 0;
+}
+
+/*
+ * The names of a namespace that died are removed within a few seconds,
+ * a plain one and a persistent one alike, as by KMBOX_IOC_UNLINK: STAT
+ * shows KMBOX_STATE_UNLINKED and the name they had.  Their descriptors
+ * work on: messages queued before are there, new ones go through.
+ */
+TEST_F(ns, dead_namespace_named_mailboxes_work_by_fd)
+{
+	struct kmbox_stat st;
+	char buf[16], c;
+	int fds[2], i;
+
+	ASSERT_EQ(0, in_new_ipc_ns(self, pass_named_pair));
+	ASSERT_EQ(2, kmbox_test_recv_fds(self->sv[0], fds, 2, &c, 1));
+	for (i = 0; i < REAP_TRIES; i++) {
+		if (name_removed(fds[0]) == 1 && name_removed(fds[1]) == 1)
+			break;
+		usleep(REAP_PAUSE_US);
+	}
+	EXPECT_EQ(1, name_removed(fds[0])) {
+		TH_LOG("the plain name of the dead namespace is still there");
+	}
+	EXPECT_EQ(1, name_removed(fds[1]));
+	ASSERT_EQ(0, kmbox_test_stat(fds[0], &st));
+	EXPECT_STREQ(self->name, st.name);
+	EXPECT_EQ(5, kmbox_test_recv(fds[0], buf, sizeof(buf), KMBOX_DONTWAIT,
+				     NULL));
+	EXPECT_EQ(0, memcmp(buf, "plain", 5));
+	EXPECT_EQ(4, kmbox_test_recv(fds[1], buf, sizeof(buf), KMBOX_DONTWAIT,
+				     NULL));
+	EXPECT_EQ(0, memcmp(buf, "kept", 4));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(3, kmbox_test_send(fds[i], "new", 3, 0, 0));
+		EXPECT_EQ(3, kmbox_test_recv(fds[i], buf, sizeof(buf),
+					     KMBOX_DONTWAIT, NULL));
 		close(fds[i]);
+	}
+	/* Ours, of the same name in the first namespace, is untouched. */
+	EXPECT_EQ(0, name_removed(self->fd));
+}
+
+/*
+ * As MQ_USER under MQ_RLIMIT: make the POSIX queue @name, of MQ_MSGS
+ * messages of MQ_SIZE bytes, in the caller's IPC namespace.  0 or -errno
+ * (EMFILE: RLIMIT_MSGQUEUE).
+ */
+static int mq_make(const char *name)
+{
+	struct mq_attr a = { .mq_maxmsg = MQ_MSGS, .mq_msgsize = MQ_SIZE };
+	mqd_t q;
+
+	q = mq_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &a);
+	if (q == (mqd_t)-1)
+		return -errno;
+	mq_close(q);
+	return 0;
+}
+
+static int become_mq_user(void)
+{
+	struct rlimit r = { MQ_RLIMIT, MQ_RLIMIT };
+
+	return setrlimit(RLIMIT_MSGQUEUE, &r) || setgroups(0, NULL) ||
+	       setresgid(MQ_USER, MQ_USER, MQ_USER) ||
+	       setresuid(MQ_USER, MQ_USER, MQ_USER);
+}
+
+/* In a new namespace: a queue left in it, an anonymous mailbox passed out. */
+static int pin_mqueue(FIXTURE_DATA(ns) *self)
+{
+	int fd;
+
+	if (become_mq_user())
+		return 101;
+	if (mq_make("/kmbox-ns-pin"))
+		return 1;
+	fd = kmbox_test_create(NULL, NULL, 0);
+	if (fd < 0)
+		return 2;
+	return kmbox_test_send_fds(self->sv[1], &fd, 1, "f", 1) ? 3 : 0;
+}
+
+/*
+ * In a child, as MQ_USER in our namespace: make (and remove) a queue of
+ * the size of the one pin_mqueue() made, trying every REAP_PAUSE_US up
+ * to @tries times while RLIMIT_MSGQUEUE refuses it.  0 once made, 1 if
+ * refused every time, or what else went wrong.
+ */
+static int mq_probe(const char *name, int tries)
+{
+	pid_t pid = fork();
+	int i, ret;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (become_mq_user())
+			_exit(101);
+		for (i = 0; i < tries; i++) {
+			ret = mq_make(name);
+			if (!ret)
+				_exit(mq_unlink(name) ? 102 : 0);
+			if (ret != -EMFILE)
+				_exit(103);
+			usleep(REAP_PAUSE_US);
+		}
+		_exit(1);
+	}
+	return kmbox_test_reap(pid);
+}
+
+/* As MQ_USER: one queue of that size fits in the limit, a second not. */
+static int mq_one_fits(const char *name)
+{
+	char second[96];
+	pid_t pid = fork();
+	int ret;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (become_mq_user())
+			_exit(101);
+		snprintf(second, sizeof(second), "%s-2", name);
+		if (mq_make(name))
+			_exit(1);
+		ret = mq_make(second);
+		mq_unlink(name);
+		if (!ret)
+			mq_unlink(second);
+		_exit(ret == -EMFILE ? 0 : 2);
+	}
+	return kmbox_test_reap(pid);
+}
+
+/*
+ * A mailbox made in a namespace that died does not keep the namespace's
+ * POSIX queues: a child in a new IPC namespace makes a queue as large as
+ * its user's RLIMIT_MSGQUEUE allows and an anonymous mailbox, passes the
+ * mailbox out and exits.  While we hold the mailbox, the same user must
+ * be able to make a queue of that size again within a few seconds: the
+ * dead namespace's queue, and its charge, are gone.
+ */
+TEST_F(ns, dead_namespace_releases_its_mqueues)
+{
+	char name[80], buf[8], c;
+	int fd;
+
+	snprintf(name, sizeof(name), "/kmbox-ns-%d", (int)getpid());
+	/* The user's whole limit is free, and one queue takes it. */
+	ASSERT_EQ(0, mq_one_fits(name));
+	ASSERT_EQ(0, in_new_ipc_ns(self, pin_mqueue));
+	ASSERT_EQ(1, kmbox_test_recv_fds(self->sv[0], &fd, 1, &c, 1));
+	EXPECT_EQ(0, mq_probe(name, REAP_TRIES)) {
+		TH_LOG("the dead namespace's queue still holds RLIMIT_MSGQUEUE");
+	}
+	/* The mailbox works all the same. */
+	EXPECT_EQ(2, kmbox_test_send(fd, "hi", 2, 0, 0));
+	EXPECT_EQ(2, kmbox_test_recv(fd, buf, sizeof(buf), KMBOX_DONTWAIT,
+				     NULL));
+	close(fd);
+	mq_unlink(name);
 }
 
 static int unlink_elsewhere(FIXTURE_DATA(ns) *self)
