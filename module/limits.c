@@ -38,38 +38,97 @@
 
 #include "limits.h"
 
-static unsigned int default_max_msgs = 128;
-module_param(default_max_msgs, uint, 0644);
-MODULE_PARM_DESC(default_max_msgs, "max_msgs of a new mailbox when 0 (128)");
+/*
+ * The parameters' ranges, checked when one is set (at load or through
+ * sysfs): a value outside is refused with EINVAL, whatever the type could
+ * hold.  A message is one allocation, which the kernel never makes above
+ * INT_MAX bytes; byte counts stop at 1 EiB, so that the sum of a charge's
+ * parts (kmbox_limits_charge()) can never wrap, nor be taken for a
+ * negative number.
+ */
+#define KMBOX_MSG_SIZE_LIMIT	INT_MAX
+#define KMBOX_BYTES_LIMIT	BIT_ULL(60)
+#if BITS_PER_LONG == 64
+#define KMBOX_ULONG_BYTES_LIMIT	KMBOX_BYTES_LIMIT
+#else	/* 32-bit: what an unsigned long holds, as before */
+#define KMBOX_ULONG_BYTES_LIMIT	ULONG_MAX
+#endif
 
-static unsigned int default_msg_size = 8192;
-module_param(default_msg_size, uint, 0644);
-MODULE_PARM_DESC(default_msg_size, "max_msg_size of a new mailbox when 0 (8192)");
+/*
+ * A parameter and its range.  One type serves all: an unsigned long holds
+ * each range, and @max keeps those that were unsigned int within one.
+ */
+struct kmbox_param {
+	unsigned long val;
+	unsigned long min;
+	unsigned long max;
+};
 
-static unsigned int max_msgs_max = 65536;
-module_param(max_msgs_max, uint, 0644);
-MODULE_PARM_DESC(max_msgs_max, "ceiling of max_msgs (65536)");
+static int kmbox_param_set(const char *val, const struct kernel_param *kp)
+{
+	struct kmbox_param *p = kp->arg;
+	unsigned long v;
 
-static unsigned int msg_size_max = 1 << 20;
-module_param(msg_size_max, uint, 0644);
-MODULE_PARM_DESC(msg_size_max, "ceiling of max_msg_size (1 MiB)");
+	if (kstrtoul(val, 0, &v) || v < p->min || v > p->max)
+		return -EINVAL;
+	WRITE_ONCE(p->val, v);
+	return 0;
+}
 
-static unsigned long bytes_max = 64UL << 20;
-module_param(bytes_max, ulong, 0644);
-MODULE_PARM_DESC(bytes_max, "ceiling of max_bytes (64 MiB)");
+static int kmbox_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct kmbox_param *p = kp->arg;
 
-static unsigned long region_size_max = 64UL << 20;
-module_param(region_size_max, ulong, 0644);
-MODULE_PARM_DESC(region_size_max, "ceiling of region_size (64 MiB)");
+	return scnprintf(buf, PAGE_SIZE, "%lu\n", READ_ONCE(p->val));
+}
 
-static unsigned int mailboxes_per_user = 1024;
-module_param(mailboxes_per_user, uint, 0644);
-MODULE_PARM_DESC(mailboxes_per_user, "mailboxes one user may own (1024)");
+static const struct kernel_param_ops kmbox_param_ops = {
+	.set = kmbox_param_set,
+	.get = kmbox_param_get,
+};
 
-static unsigned long bytes_per_user = 256UL << 20;
-module_param(bytes_per_user, ulong, 0644);
+static struct kmbox_param default_max_msgs = { 128, 1, UINT_MAX };
+module_param_cb(default_max_msgs, &kmbox_param_ops, &default_max_msgs, 0644);
+MODULE_PARM_DESC(default_max_msgs,
+		 "max_msgs of a new mailbox when 0 (128; 1 to 2^32-1)");
+
+static struct kmbox_param default_msg_size = { 8192, 1, KMBOX_MSG_SIZE_LIMIT };
+module_param_cb(default_msg_size, &kmbox_param_ops, &default_msg_size, 0644);
+MODULE_PARM_DESC(default_msg_size,
+		 "max_msg_size of a new mailbox when 0 (8192; 1 to 2^31-1)");
+
+static struct kmbox_param max_msgs_max = { 65536, 1, UINT_MAX };
+module_param_cb(max_msgs_max, &kmbox_param_ops, &max_msgs_max, 0644);
+MODULE_PARM_DESC(max_msgs_max, "ceiling of max_msgs (65536; 1 to 2^32-1)");
+
+static struct kmbox_param msg_size_max = { 1 << 20, 1, KMBOX_MSG_SIZE_LIMIT };
+module_param_cb(msg_size_max, &kmbox_param_ops, &msg_size_max, 0644);
+MODULE_PARM_DESC(msg_size_max, "ceiling of max_msg_size (1 MiB; 1 to 2^31-1)");
+
+static struct kmbox_param bytes_max = {
+	64UL << 20, 1, KMBOX_ULONG_BYTES_LIMIT
+};
+module_param_cb(bytes_max, &kmbox_param_ops, &bytes_max, 0644);
+MODULE_PARM_DESC(bytes_max, "ceiling of max_bytes (64 MiB; 1 to 2^60)");
+
+static struct kmbox_param region_size_max = {
+	64UL << 20, 0, KMBOX_ULONG_BYTES_LIMIT
+};
+module_param_cb(region_size_max, &kmbox_param_ops, &region_size_max, 0644);
+MODULE_PARM_DESC(region_size_max, "ceiling of region_size (64 MiB; 0 to 2^60)");
+
+static struct kmbox_param mailboxes_per_user = { 1024, 0, UINT_MAX };
+module_param_cb(mailboxes_per_user, &kmbox_param_ops, &mailboxes_per_user,
+		0644);
+MODULE_PARM_DESC(mailboxes_per_user,
+		 "mailboxes one user may own (1024; 0 to 2^32-1)");
+
+static struct kmbox_param bytes_per_user = {
+	256UL << 20, 0, KMBOX_ULONG_BYTES_LIMIT
+};
+module_param_cb(bytes_per_user, &kmbox_param_ops, &bytes_per_user, 0644);
 MODULE_PARM_DESC(bytes_per_user,
-		 "sum of the charges of the mailboxes one user may own (256 MiB)");
+		 "sum of the charges of the mailboxes one user may own (256 MiB; 0 to 2^60)");
 
 /**
  * kmbox_limits_fill_defaults() - give the zero fields of new attributes
@@ -82,9 +141,9 @@ MODULE_PARM_DESC(bytes_per_user,
 int kmbox_limits_fill_defaults(struct kmbox_attr *attr)
 {
 	if (!attr->max_msgs)
-		attr->max_msgs = READ_ONCE(default_max_msgs);
+		attr->max_msgs = READ_ONCE(default_max_msgs.val);
 	if (!attr->max_msg_size)
-		attr->max_msg_size = READ_ONCE(default_msg_size);
+		attr->max_msg_size = READ_ONCE(default_msg_size.val);
 	if (!attr->mode)
 		attr->mode = 0600;
 	if (!attr->max_bytes &&
@@ -110,18 +169,18 @@ int kmbox_limits_check_attr(const struct kmbox_attr *attr)
 	    attr->mode & ~0777)
 		return -EINVAL;
 	if (!PAGE_ALIGNED(attr->region_size) ||
-	    attr->region_size > READ_ONCE(region_size_max))
+	    attr->region_size > READ_ONCE(region_size_max.val))
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(attr->reserved); i++)
 		if (attr->reserved[i])
 			return -EINVAL;
-	if (!attr->max_msgs || attr->max_msgs > READ_ONCE(max_msgs_max))
+	if (!attr->max_msgs || attr->max_msgs > READ_ONCE(max_msgs_max.val))
 		return -EINVAL;
 	if (!attr->max_msg_size ||
-	    attr->max_msg_size > READ_ONCE(msg_size_max))
+	    attr->max_msg_size > READ_ONCE(msg_size_max.val))
 		return -EINVAL;
 	if (attr->max_bytes < attr->max_msg_size ||
-	    attr->max_bytes > READ_ONCE(bytes_max))
+	    attr->max_bytes > READ_ONCE(bytes_max.val))
 		return -EINVAL;
 	return 0;
 }
@@ -136,7 +195,13 @@ u64 kmbox_limits_charge(const struct kmbox_attr *attr)
 {
 	u64 charge = KMBOX_MAILBOX_CHARGE;
 
-	/* Saturates: only absurd ceilings, set by root, get there. */
+	/*
+	 * Checked attributes are within the parameters' ranges, whose
+	 * largest charge is far from wrapping, or from S64_MAX.
+	 */
+	BUILD_BUG_ON(KMBOX_MAILBOX_CHARGE + (u64)UINT_MAX * KMBOX_MSG_CHARGE >
+		     S64_MAX - 2 * KMBOX_BYTES_LIMIT);
+	/* Saturates all the same: no limit admits U64_MAX more bytes. */
 	if (check_add_overflow(charge, attr->max_msgs * KMBOX_MSG_CHARGE,
 			       &charge) ||
 	    check_add_overflow(charge, attr->max_bytes, &charge) ||
@@ -186,29 +251,53 @@ static struct kmbox_user *kmbox_user_find_locked(struct user_namespace *ns,
 	return NULL;
 }
 
-/* Would @bytes more, and one more mailbox if @mailbox, fit at every level? */
+/*
+ * Would @bytes more, and one more mailbox if @mailbox, fit at every level?
+ * With @limited, within mailboxes_per_user and bytes_per_user; without,
+ * within what the counters hold.  The comparisons cannot wrap, whatever
+ * @bytes (a saturated charge is U64_MAX).
+ */
 static int kmbox_user_fits_locked(struct kmbox_user *user, u64 bytes,
-				  bool mailbox)
+				  bool mailbox, bool limited)
 {
+	unsigned int max_mailboxes = UINT_MAX;
+	u64 max_bytes = U64_MAX;
+
 	lockdep_assert_held(&kmbox_users_lock);
+	if (limited) {
+		max_mailboxes = READ_ONCE(mailboxes_per_user.val);
+		max_bytes = READ_ONCE(bytes_per_user.val);
+	}
+	if (bytes > max_bytes)
+		return -ENOMEM;
 	for (; user; user = user->parent) {
-		if (mailbox &&
-		    user->mailboxes >= READ_ONCE(mailboxes_per_user))
+		if (mailbox && user->mailboxes >= max_mailboxes)
 			return -ENOSPC;
-		if (user->bytes + bytes > READ_ONCE(bytes_per_user))
+		if (user->bytes > max_bytes - bytes)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Add @bytes and @mailboxes (+1, 0 or -1) at every level from @user up. */
-static void kmbox_user_add_locked(struct kmbox_user *user, s64 bytes,
-				  int mailboxes)
+/* Add @bytes and @mailboxes at every level from @user up. */
+static void kmbox_user_add_locked(struct kmbox_user *user, u64 bytes,
+				  unsigned int mailboxes)
 {
 	lockdep_assert_held(&kmbox_users_lock);
 	for (; user; user = user->parent) {
 		user->bytes += bytes;
 		user->mailboxes += mailboxes;
+	}
+}
+
+/* Take @bytes and @mailboxes back at every level from @user up. */
+static void kmbox_user_sub_locked(struct kmbox_user *user, u64 bytes,
+				  unsigned int mailboxes)
+{
+	lockdep_assert_held(&kmbox_users_lock);
+	for (; user; user = user->parent) {
+		user->bytes -= bytes;
+		user->mailboxes -= mailboxes;
 	}
 }
 
@@ -249,7 +338,8 @@ static void kmbox_user_free_all(struct hlist_head *dead)
  * Return: the caller's entry, to pass to kmbox_user_uncharge() when the
  * mailbox goes; ERR_PTR(-ENOSPC) if a user of the chain owns
  * mailboxes_per_user mailboxes already, ERR_PTR(-ENOMEM) if @bytes would
- * take one past bytes_per_user or memory is short.
+ * take one past bytes_per_user or memory is short.  A privileged caller
+ * gets these only where a counter would wrap.
  */
 struct kmbox_user *kmbox_user_charge(u64 bytes, bool privileged)
 {
@@ -293,8 +383,7 @@ struct kmbox_user *kmbox_user_charge(u64 bytes, bool privileged)
 		uid = ns->owner;
 		ns = ns->parent;
 	}
-	if (!privileged)
-		err = kmbox_user_fits_locked(leaf, bytes, true);
+	err = kmbox_user_fits_locked(leaf, bytes, true, !privileged);
 	if (!err)
 		kmbox_user_add_locked(leaf, bytes, 1);
 	else
@@ -315,7 +404,7 @@ out_free:
  * @privileged: the caller has CAP_SYS_RESOURCE
  *
  * Return: 0, or -ENOMEM if growing would take a user of the chain past
- * bytes_per_user.
+ * bytes_per_user (a privileged caller: past what the counter holds).
  */
 int kmbox_user_recharge(struct kmbox_user *user, u64 old_bytes, u64 new_bytes,
 			bool privileged)
@@ -323,10 +412,14 @@ int kmbox_user_recharge(struct kmbox_user *user, u64 old_bytes, u64 new_bytes,
 	int err = 0;
 
 	spin_lock(&kmbox_users_lock);
-	if (new_bytes > old_bytes && !privileged)
-		err = kmbox_user_fits_locked(user, new_bytes - old_bytes, false);
-	if (!err)
-		kmbox_user_add_locked(user, (s64)(new_bytes - old_bytes), 0);
+	if (new_bytes > old_bytes) {
+		err = kmbox_user_fits_locked(user, new_bytes - old_bytes, false,
+					     !privileged);
+		if (!err)
+			kmbox_user_add_locked(user, new_bytes - old_bytes, 0);
+	} else {
+		kmbox_user_sub_locked(user, old_bytes - new_bytes, 0);
+	}
 	spin_unlock(&kmbox_users_lock);
 	return err;
 }
@@ -341,7 +434,7 @@ void kmbox_user_uncharge(struct kmbox_user *user, u64 bytes)
 	HLIST_HEAD(dead);
 
 	spin_lock(&kmbox_users_lock);
-	kmbox_user_add_locked(user, -(s64)bytes, -1);
+	kmbox_user_sub_locked(user, bytes, 1);
 	kmbox_user_prune_locked(user, &dead);
 	spin_unlock(&kmbox_users_lock);
 	kmbox_user_free_all(&dead);

@@ -337,15 +337,23 @@ static const struct file_operations kmbox_mailbox_fops = {
 };
 
 /**
- * kmbox_mailbox_file_install() - a new file descriptor for a mailbox
+ * kmbox_mailbox_file_prepare() - a file and a descriptor for a mailbox,
+ *	not yet in the caller's table
  * @mbox: the mailbox; on success the file takes over the caller's
  *	reference, on failure the caller keeps it
  * @flags: KMBOX_SEND, KMBOX_RECV (neither: both) or KMBOX_NOROLE,
  *	KMBOX_CLOEXEC, KMBOX_NONBLOCK
+ * @filep: where to return the file
  *
- * Return: the descriptor, or -EMFILE, -ENFILE or -ENOMEM.
+ * Everything that can fail in giving a mailbox a descriptor, done before
+ * anyone can see it: kmbox_mailbox_file_commit() then cannot fail, and
+ * kmbox_mailbox_file_abort() undoes this.  The file counts in the
+ * mailbox's senders and receivers from here on.
+ *
+ * Return: the descriptor reserved, or -EMFILE, -ENFILE or -ENOMEM.
  */
-int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
+int kmbox_mailbox_file_prepare(struct kmbox_mailbox *mbox, u32 flags,
+			       struct file **filep)
 {
 	struct kmbox_file *kf;
 	int oflags = O_RDWR;
@@ -376,7 +384,7 @@ int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
 		goto err_put_fd;
 	}
 	kmbox_mailbox_attach(mbox, file->f_mode);
-	fd_install(fd, file);
+	*filep = file;
 	return fd;
 
 err_put_fd:
@@ -384,4 +392,50 @@ err_put_fd:
 err_free_kf:
 	kfree(kf);
 	return err;
+}
+
+/**
+ * kmbox_mailbox_file_commit() - give the caller a prepared descriptor
+ * @fd: the descriptor kmbox_mailbox_file_prepare() returned
+ * @file: its file
+ */
+void kmbox_mailbox_file_commit(int fd, struct file *file)
+{
+	fd_install(fd, file);
+}
+
+/**
+ * kmbox_mailbox_file_abort() - undo kmbox_mailbox_file_prepare()
+ * @fd: the descriptor it returned
+ * @file: its file
+ *
+ * The file's release, like any last fput() of a task, runs before the
+ * task returns to userspace: then the file leaves the mailbox's senders
+ * and receivers, and drops the reference it took over.
+ *
+ * Context: process context.
+ */
+void kmbox_mailbox_file_abort(int fd, struct file *file)
+{
+	put_unused_fd(fd);
+	fput(file);
+}
+
+/**
+ * kmbox_mailbox_file_install() - a new file descriptor for a mailbox
+ * @mbox: the mailbox; on success the file takes over the caller's
+ *	reference, on failure the caller keeps it
+ * @flags: as for kmbox_mailbox_file_prepare()
+ *
+ * Return: the descriptor, or -EMFILE, -ENFILE or -ENOMEM.
+ */
+int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags)
+{
+	struct file *file;
+	int fd;
+
+	fd = kmbox_mailbox_file_prepare(mbox, flags, &file);
+	if (fd >= 0)
+		kmbox_mailbox_file_commit(fd, file);
+	return fd;
 }

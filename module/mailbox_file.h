@@ -10,6 +10,10 @@
 struct file;
 struct kmbox_mailbox;
 
+int kmbox_mailbox_file_prepare(struct kmbox_mailbox *mbox, u32 flags,
+			       struct file **filep);
+void kmbox_mailbox_file_commit(int fd, struct file *file);
+void kmbox_mailbox_file_abort(int fd, struct file *file);
 int kmbox_mailbox_file_install(struct kmbox_mailbox *mbox, u32 flags);
 struct kmbox_mailbox *kmbox_mailbox_file_mbox(struct file *file);
 

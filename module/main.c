@@ -84,12 +84,19 @@ static long kmbox_ioctl_version(unsigned int cmd, unsigned long arg)
 	return kmbox_uarg_copy_out(cmd, arg, &ver, sizeof(ver));
 }
 
+/*
+ * A new mailbox is seen by others once it is registered, and a persistent
+ * one then lives on by its name: so its descriptor is made first, and
+ * whatever fails undoes all, leaving neither a name nor a charge.
+ */
 static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
 {
 	struct kmbox_mailbox *mbox, *existing;
 	struct kmbox_create create;
 	char *name = NULL;
+	struct file *file;
 	long ret;
+	int fd;
 
 	ret = kmbox_uarg_copy_in(&create, sizeof(create), cmd, arg);
 	if (ret)
@@ -120,18 +127,27 @@ static long kmbox_ioctl_create(unsigned int cmd, unsigned long arg)
 	mbox = kmbox_mailbox_new(name, &create.attr);
 	if (IS_ERR(mbox))
 		return PTR_ERR(mbox);
-	ret = kmbox_registry_add(mbox, &existing);
-	if (ret) {
-		kmbox_mailbox_put(mbox);
-		if (ret != -EEXIST)
-			return ret;
-		/* Someone made the name meanwhile: that one it is. */
-		name = NULL;
-		goto open_existing;
+	fd = kmbox_mailbox_file_prepare(mbox, create.flags, &file);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_mbox;
 	}
-	ret = kmbox_mailbox_file_install(mbox, create.flags);
-	if (ret < 0)
-		kmbox_mailbox_put(mbox);
+	/* From here on the file holds the creator's reference. */
+	ret = kmbox_registry_add(mbox, &existing);
+	if (ret)
+		goto err_abort_file;
+	kmbox_mailbox_file_commit(fd, file);
+	return fd;
+
+err_abort_file:
+	kmbox_mailbox_file_abort(fd, file);
+	if (ret != -EEXIST)
+		return ret;
+	/* Someone made the name meanwhile: that one it is. */
+	name = NULL;
+	goto open_existing;
+err_put_mbox:
+	kmbox_mailbox_put(mbox);
 	return ret;
 
 open_existing:

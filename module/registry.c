@@ -208,8 +208,14 @@ static bool kmbox_registry_unname_locked(struct kmbox_mailbox *mbox)
 void kmbox_registry_remove_locked(struct kmbox_mailbox *mbox)
 {
 	lockdep_assert_held(&kmbox_registry_lock);
-	if (!list_empty(&mbox->all_node))
-		list_del_rcu(&mbox->all_node);
+	/*
+	 * Not in the list: kmbox_registry_add() was not reached (a CREATE
+	 * that failed making its descriptor) or failed; nor is the name in
+	 * the table, whatever @unlinked says.
+	 */
+	if (list_empty(&mbox->all_node))
+		return;
+	list_del_rcu(&mbox->all_node);
 	if (mbox->name && !mbox->unlinked) {
 		rhashtable_remove_fast(&kmbox_registry_names, &mbox->name_node,
 				       kmbox_names_params);

@@ -690,4 +690,87 @@ TEST_F(attr, grow_max_bytes_wakes_sender)
 	grow_wakes_sender(_metadata, &self->child, &a, 2, 16, 0, 48);
 }
 
+/* --- The parameters' ranges ------------------------------------------- */
+
+/* Module parameter @name as it reads, without its newline. */
+static void param_read_str(const char *name, char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), KMBOX_PARAM_DIR "%s", name);
+	if (kmbox_test_read_file(path, buf, size) < 0)
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* Each parameter, its smallest and largest value, and the next ones. */
+static const struct param_range {
+	const char *name, *min, *max, *below, *above;
+} ranges[] = {
+	{ "default_max_msgs", "1", "4294967295", "0", "4294967296" },
+	{ "default_msg_size", "1", "2147483647", "0", "2147483648" },
+	{ "max_msgs_max", "1", "4294967295", "0", "4294967296" },
+	{ "msg_size_max", "1", "2147483647", "0", "2147483648" },
+	{ "bytes_max", "1", "1152921504606846976", "0",
+	  "1152921504606846977" },
+	{ "region_size_max", "0", "1152921504606846976", "-1",
+	  "1152921504606846977" },
+	{ "mailboxes_per_user", "0", "4294967295", "-1", "4294967296" },
+	{ "bytes_per_user", "0", "1152921504606846976", "-1",
+	  "1152921504606846977" },
+};
+
+/*
+ * A value outside a parameter's range (Documentation/admin-guide.rst) is
+ * refused with EINVAL and changes nothing, whatever the type could hold:
+ * so is 2^64 - 1, and anything not a number.  Its smallest and largest
+ * values are taken.
+ */
+TEST_F(attr, parameter_ranges)
+{
+	static const char * const junk[] = {
+		"18446744073709551615", "18446744073709551616", "-1", "1x",
+		"x",
+	};
+	char before[64], now[64];
+	unsigned int i, j;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change module parameters");
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		const struct param_range *r = &ranges[i];
+
+		param_read_str(r->name, before, sizeof(before));
+		ASSERT_NE(0, before[0]);
+		EXPECT_EQ(-EINVAL,
+			  kmbox_test_param_write_str(r->name, r->below)) {
+			TH_LOG("%s = %s", r->name, r->below);
+		}
+		EXPECT_EQ(-EINVAL,
+			  kmbox_test_param_write_str(r->name, r->above)) {
+			TH_LOG("%s = %s", r->name, r->above);
+		}
+		for (j = 0; j < ARRAY_SIZE(junk); j++) {
+			EXPECT_EQ(-EINVAL,
+				  kmbox_test_param_write_str(r->name,
+							     junk[j])) {
+				TH_LOG("%s = \"%s\"", r->name, junk[j]);
+			}
+		}
+		param_read_str(r->name, now, sizeof(now));
+		EXPECT_STREQ(before, now);
+		EXPECT_EQ(0, kmbox_test_param_write_str(r->name, r->max)) {
+			TH_LOG("%s = %s", r->name, r->max);
+		}
+		param_read_str(r->name, now, sizeof(now));
+		EXPECT_STREQ(r->max, now);
+		EXPECT_EQ(0, kmbox_test_param_write_str(r->name, r->min)) {
+			TH_LOG("%s = %s", r->name, r->min);
+		}
+		param_read_str(r->name, now, sizeof(now));
+		EXPECT_STREQ(r->min, now);
+		EXPECT_EQ(0, kmbox_test_param_write_str(r->name, before));
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -480,6 +480,9 @@ FIXTURE_TEARDOWN(fault)
 		close(self->fail_fd);
 	}
 	fault_restore(self);
+	/* A persistent mailbox a failed check left. */
+	if (self->create.attr.flags & KMBOX_ATTR_PERSISTENT)
+		kmbox_test_unlink(self->cname);
 	if (self->per_user > 0)
 		kmbox_test_param_write("mailboxes_per_user", self->per_user);
 	if (self->bytes_per_user > 0)
@@ -576,6 +579,11 @@ static void check_create(struct __test_metadata *_metadata,
 			  !!(fcntl(fd, F_GETFL) & O_NONBLOCK));
 		round_trip(_metadata, fd);
 		close(fd);
+		/* A persistent one stays for its name: remove it. */
+		if (a->flags & KMBOX_ATTR_PERSISTENT) {
+			EXPECT_EQ(self->baseline + 1, proc_lines());
+			EXPECT_EQ(0, kmbox_test_unlink(self->cname));
+		}
 	}
 	EXPECT_EQ(self->baseline, proc_lines());
 	if (self->create.name) {
@@ -650,6 +658,19 @@ TEST_F_TIMEOUT(fault, create_region, TEST_TIMEOUT)
 	};
 
 	create_loop(_metadata, self, "CREATE region", &attr, 0, true);
+}
+
+/*
+ * A persistent mailbox lives on by its name once registered: whatever
+ * fails in its CREATE must fail before that, and leave no name behind.
+ */
+TEST_F_TIMEOUT(fault, create_persistent, TEST_TIMEOUT)
+{
+	const struct kmbox_attr attr = {
+		.flags = KMBOX_ATTR_PERSISTENT,
+	};
+
+	create_loop(_metadata, self, "CREATE persistent", &attr, 0, true);
 }
 
 /* CREATE or OPEN of the fixture's name: a second file of the mailbox. */

@@ -49,16 +49,9 @@ static inline int kmbox_cg_write(const char *dir, const char *file,
 				 const char *val)
 {
 	char path[PATH_MAX + 64];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return kmbox_test_write_file(path, val);
 }
 
 /* Does @file of cgroup @dir list the word @word? */

@@ -172,6 +172,21 @@ static inline int kmbox_test_read_file(const char *path, char *buf,
 	return n;
 }
 
+/* Writes string @val to file @path in one write(): 0 or -errno. */
+static inline int kmbox_test_write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /*
  * Wait until task @tid sleeps (state S in /proc/<tid>/stat), so that a
  * test acts on a waiter that is really waiting.  Returns 0, or -1 after
@@ -596,21 +611,23 @@ static inline long long kmbox_test_param_read(const char *name)
 	return strtoll(buf, NULL, 0);
 }
 
+/* Writes @val to module parameter @name as it is: 0 or -errno. */
+static inline int kmbox_test_param_write_str(const char *name,
+					     const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), KMBOX_PARAM_DIR "%s", name);
+	return kmbox_test_write_file(path, val);
+}
+
 /* Sets module parameter @name; 0 or -errno. */
 static inline int kmbox_test_param_write(const char *name, long long val)
 {
-	char path[128], buf[32];
-	int fd, n, ret = 0;
+	char buf[32];
 
-	snprintf(path, sizeof(path), KMBOX_PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%lld\n", val);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
+	snprintf(buf, sizeof(buf), "%lld\n", val);
+	return kmbox_test_param_write_str(name, buf);
 }
 
 /* The effective and permitted capabilities (raw capget); 0 or -errno. */

@@ -93,6 +93,7 @@ struct holders {
 
 FIXTURE(limits) {
 	long long count, bytes;		/* saved limits */
+	long long bytes_max, msgs_max;	/* saved ceilings */
 	struct holders h;
 };
 
@@ -100,6 +101,8 @@ FIXTURE_SETUP(limits)
 {
 	self->count = -1;
 	self->bytes = -1;
+	self->bytes_max = -1;
+	self->msgs_max = -1;
 	self->h.release[0] = -1;
 	self->h.release[1] = -1;
 	self->h.n = 0;
@@ -111,6 +114,8 @@ FIXTURE_SETUP(limits)
 		SKIP(_exit(255), "needs root to change the limits and users");
 	self->count = kmbox_test_param_read("mailboxes_per_user");
 	self->bytes = kmbox_test_param_read("bytes_per_user");
+	self->bytes_max = kmbox_test_param_read("bytes_max");
+	self->msgs_max = kmbox_test_param_read("max_msgs_max");
 	ASSERT_GT(self->count, 0);
 	ASSERT_GT(self->bytes, 0);
 	ASSERT_EQ(0, pipe(self->h.release));
@@ -132,6 +137,10 @@ FIXTURE_TEARDOWN(limits)
 		kmbox_test_param_write("mailboxes_per_user", self->count);
 	if (self->bytes > 0)
 		kmbox_test_param_write("bytes_per_user", self->bytes);
+	if (self->bytes_max > 0)
+		kmbox_test_param_write("bytes_max", self->bytes_max);
+	if (self->msgs_max > 0)
+		kmbox_test_param_write("max_msgs_max", self->msgs_max);
 }
 
 /*
@@ -503,6 +512,156 @@ TEST_F(limits, cap_sys_resource_bypasses)
 {
 	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 2));
 	EXPECT_EQ(0, run_as(0, 0, root_limits, NULL));
+}
+
+/* --- Charges at the extremes ------------------------------------------ */
+
+/* The largest bytes_max, bytes_per_user and region_size_max: 1 EiB. */
+#define BYTES_LIMIT	(1ull << 60)
+#define MIB		(1ull << 20)
+
+/* Module parameter @name as an unsigned 64-bit number (0 if unreadable). */
+static __u64 param_read_u64(const char *name)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), KMBOX_PARAM_DIR "%s", name);
+	if (kmbox_test_read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	return strtoull(buf, NULL, 0);
+}
+
+/* CREATE an anonymous mailbox of @max_msgs slots of 1 byte, @max_bytes. */
+static int create_huge(__u64 max_msgs, __u64 max_bytes)
+{
+	struct kmbox_attr a = { .max_msgs = max_msgs, .max_msg_size = 1,
+				.max_bytes = max_bytes };
+
+	return kmbox_test_create(NULL, &a, KMBOX_CLOEXEC);
+}
+
+static __u64 charge_of(int fd)
+{
+	struct kmbox_stat st;
+
+	if (kmbox_test_stat(fd, &st))
+		return 0;
+	return st.charge;
+}
+
+/*
+ * As the user, with bytes_per_user at 4 MiB and bytes_max as high as
+ * the module takes: a mailbox of max_bytes bytes_max is refused, after a
+ * small one as before it, and the charges stay right: three of 1 MiB
+ * fit beside the small one, a fourth does not.
+ */
+static void huge_after_small(void *arg)
+{
+	__u64 bytes_max = *(__u64 *)arg;
+	int small, fds[4], i;
+
+	CHILD_CHECK(kmbox_test_create(NULL, &(struct kmbox_attr){
+		.max_msgs = 1024, .max_msg_size = 65536, .max_bytes = 8 * MIB },
+		KMBOX_CLOEXEC) == -ENOMEM);
+	small = kmbox_test_create(NULL, &(struct kmbox_attr){
+		.max_msgs = 1, .max_msg_size = 16 }, KMBOX_CLOEXEC);
+	CHILD_CHECK(small >= 0);
+	CHILD_CHECK(create_huge(1, bytes_max) == -ENOMEM);
+	CHILD_CHECK(create_huge(65536, bytes_max) == -ENOMEM);
+	for (i = 0; i < 3; i++) {
+		fds[i] = create_bytes(MIB);
+		CHILD_CHECK(fds[i] >= 0);
+	}
+	CHILD_CHECK(create_bytes(MIB) == -ENOMEM);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	close(small);
+}
+
+/*
+ * The review's case: with bytes_max at 2^64 - 1 a mailbox's charge
+ * saturated at U64_MAX, and the user's total wrapped past
+ * bytes_per_user.  That bytes_max is refused now; at the largest that
+ * is taken, the charge is refused as it should be.
+ */
+TEST_F(limits, huge_charge_refused)
+{
+	__u64 bytes_max;
+
+	EXPECT_EQ(-EINVAL, kmbox_test_param_write_str("bytes_max",
+						      "18446744073709551615"));
+	if (param_read_u64("bytes_max") != ~0ull)
+		ASSERT_EQ(0, kmbox_test_param_write("bytes_max", BYTES_LIMIT));
+	bytes_max = param_read_u64("bytes_max");
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 4 * MIB));
+	EXPECT_EQ(0, run_as(USER, USER_GROUP, huge_after_small, &bytes_max));
+}
+
+/*
+ * CAP_SYS_RESOURCE lifts the limits, not the width of the counters:
+ * fifteen mailboxes of max_bytes 1 EiB fit in a user's 64-bit total, a
+ * sixteenth does not (ENOMEM), nor does SET_ATTR growing one to that
+ * size; shrinking one gives its charge back, exactly.  The charge of
+ * the largest mailbox there can be is the sum of its parts.
+ */
+static void privileged_extremes(void *arg)
+{
+	const __u64 huge = kmbox_test_charge(1, BYTES_LIMIT, 0);
+	struct kmbox_attr a = { 0 };
+	int fds[15], fd, i;
+	__u64 eff, perm;
+
+	fd = create_huge(4294967295u, BYTES_LIMIT);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(charge_of(fd) ==
+		    kmbox_test_charge(4294967295u, BYTES_LIMIT, 0));
+	close(fd);
+
+	for (i = 0; i < 15; i++) {
+		fds[i] = create_huge(1, BYTES_LIMIT);
+		CHILD_CHECK(fds[i] >= 0);
+		CHILD_CHECK(charge_of(fds[i]) == huge);
+	}
+	CHILD_CHECK(create_huge(1, BYTES_LIMIT) == -ENOMEM);
+	fd = create_bytes(MIB);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(set_max_bytes(fd, BYTES_LIMIT) == -ENOMEM);
+	CHILD_CHECK(max_bytes_of(fd) == MIB);
+	CHILD_CHECK(charge_of(fd) == kmbox_test_charge(1, MIB, 0));
+	/* Shrinking one makes room for the other to grow. */
+	CHILD_CHECK(set_max_bytes(fds[0], MIB) == 0);
+	CHILD_CHECK(charge_of(fds[0]) == kmbox_test_charge(1, MIB, 0));
+	CHILD_CHECK(set_max_bytes(fd, BYTES_LIMIT) == 0);
+	CHILD_CHECK(charge_of(fd) == huge);
+	CHILD_CHECK(set_max_bytes(fds[0], BYTES_LIMIT) == -ENOMEM);
+
+	/* Without the capability, the total is far past bytes_per_user. */
+	CHILD_CHECK(kmbox_test_caps_get(&eff, &perm) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff & ~(1ull << CAP_SYS_RESOURCE),
+					perm) == 0);
+	CHILD_CHECK(create_bytes(1) == -ENOMEM);
+	CHILD_CHECK(kmbox_test_ioctl(fds[1], KMBOX_IOC_GET_ATTR, &a) == 0);
+	CHILD_CHECK(set_max_bytes(fds[1], a.max_bytes - 1) == 0);
+	CHILD_CHECK(kmbox_test_caps_set(eff, perm) == 0);
+
+	close(fd);
+	for (i = 0; i < 15; i++)
+		close(fds[i]);
+	/* All given back: room for fifteen again. */
+	for (i = 0; i < 15; i++) {
+		fds[i] = create_huge(1, BYTES_LIMIT);
+		CHILD_CHECK(fds[i] >= 0);
+	}
+	for (i = 0; i < 15; i++)
+		close(fds[i]);
+}
+
+TEST_F(limits, privileged_totals_cannot_wrap)
+{
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_max", BYTES_LIMIT));
+	ASSERT_EQ(0, kmbox_test_param_write("max_msgs_max", 4294967295ll));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", 4 * MIB));
+	EXPECT_EQ(0, run_as(0, 0, privileged_extremes, NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -12,6 +12,7 @@
  */
 #include <grp.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -22,6 +23,7 @@
 FIXTURE(persist) {
 	char name[64];
 	long long count;	/* mailboxes_per_user, to restore */
+	long long bytes;	/* bytes_per_user, to restore */
 	struct kmbox_test_kids kids;
 };
 
@@ -29,6 +31,7 @@ FIXTURE_SETUP(persist)
 {
 	kmbox_test_name(self->name, sizeof(self->name), "persist");
 	self->count = kmbox_test_param_read("mailboxes_per_user");
+	self->bytes = kmbox_test_param_read("bytes_per_user");
 }
 
 FIXTURE_TEARDOWN(persist)
@@ -38,6 +41,9 @@ FIXTURE_TEARDOWN(persist)
 	if (self->count > 0 &&
 	    kmbox_test_param_read("mailboxes_per_user") != self->count)
 		kmbox_test_param_write("mailboxes_per_user", self->count);
+	if (self->bytes > 0 &&
+	    kmbox_test_param_read("bytes_per_user") != self->bytes)
+		kmbox_test_param_write("bytes_per_user", self->bytes);
 }
 
 /* CREATE of the fixture's name, persistent, with @flags: fd or -errno. */
@@ -283,6 +289,192 @@ TEST_F(persist, dies_with_its_ipc_namespace)
 	if (pid == 0)
 		_exit(make_in_dying_namespace(self->name));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+}
+
+/* Is a mailbox named @name in /proc/driver/kmbox? 1, 0, or -1. */
+static int listed(const char *name)
+{
+	char buf[65536], *line, *end;
+	size_t len = strlen(name);
+
+	if (kmbox_test_read_file("/proc/driver/kmbox", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; (end = strchr(line, '\n')); line = end + 1) {
+		if ((size_t)(end - line) > len && end[-len - 1] == ' ' &&
+		    !memcmp(end - len, name, len))
+			return 1;
+	}
+	return 0;
+}
+
+/* What a mailbox of emfile_as_user() charges. */
+#define EMFILE_MSG	4096
+#define EMFILE_CHARGE	kmbox_test_charge(1, EMFILE_MSG, 0)
+
+/*
+ * As USER, limited to one mailbox of EMFILE_CHARGE: CREATE of @name
+ * (@attr_flags) with no descriptor left (RLIMIT_NOFILE) fails with
+ * EMFILE, and makes nothing: no name, no line in /proc/driver/kmbox, no
+ * charge and no count (the one mailbox the user may own can be made
+ * after, exclusively, under that name).  0 or the failed step.
+ */
+static int emfile_as_user(const char *name, __u32 attr_flags)
+{
+	struct kmbox_attr a = {
+		.max_msgs = 1, .max_msg_size = EMFILE_MSG,
+		.max_bytes = EMFILE_MSG, .flags = attr_flags,
+	};
+	struct kmbox_create c = {
+		.name = (__u64)(unsigned long)name,
+		.attr = a,
+	};
+	int dev, fd, fill[64], n = 0, ret;
+	struct rlimit old, rl;
+
+	if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
+	    setresuid(USER, USER, USER))
+		return 100;
+	dev = open(KMBOX_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0 || getrlimit(RLIMIT_NOFILE, &old))
+		return 101;
+	rl = old;
+	rl.rlim_cur = dev + 1;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return 102;
+	/* Take whatever descriptor is left below the limit. */
+	while (n < (int)ARRAY_SIZE(fill) && (fd = dup(dev)) >= 0)
+		fill[n++] = fd;
+	ret = kmbox_test_ioctl(dev, KMBOX_IOC_CREATE, &c);
+	while (n)
+		close(fill[--n]);
+	if (setrlimit(RLIMIT_NOFILE, &old))
+		return 103;
+	if (ret != -EMFILE)
+		return 1;
+	if (kmbox_test_open(name, 0) != -ENOENT)
+		return 2;
+	if (listed(name) != 0)
+		return 3;
+	fd = kmbox_test_create(name, &a, KMBOX_EXCL);
+	if (fd < 0)
+		return 4;
+	if (listed(name) != 1)
+		return 5;
+	close(fd);
+	if (attr_flags & KMBOX_ATTR_PERSISTENT && kmbox_test_unlink(name))
+		return 6;
+	if (listed(name) != 0)
+		return 7;
+	close(dev);
+	return 0;
+}
+
+static void emfile_test(struct __test_metadata *_metadata,
+			FIXTURE_DATA(persist) *self, __u32 attr_flags)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 1));
+	ASSERT_EQ(0, kmbox_test_param_write("bytes_per_user", EMFILE_CHARGE));
+	pid = kmbox_test_spawn(&self->kids);
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(emfile_as_user(self->name, attr_flags));
+	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+}
+
+/* A persistent CREATE that fails for want of a descriptor makes nothing. */
+TEST_F(persist, emfile_leaves_nothing)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change the limits and the user");
+	emfile_test(_metadata, self, KMBOX_ATTR_PERSISTENT);
+}
+
+/* Nor does a plain named one. */
+TEST_F(persist, emfile_leaves_nothing_not_persistent)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change the limits and the user");
+	emfile_test(_metadata, self, 0);
+}
+
+#define RACERS	8
+
+/* As USER: the one mailbox more that the limit of two leaves. */
+static int one_more_as_user(void)
+{
+	int fd;
+
+	if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
+	    setresuid(USER, USER, USER))
+		return 100;
+	fd = kmbox_test_create(NULL, NULL, 0);
+	if (fd < 0)
+		return 1;
+	if (kmbox_test_create(NULL, NULL, 0) != -ENOSPC)
+		return 2;
+	close(fd);
+	return 0;
+}
+
+/*
+ * RACERS children of USER CREATE the same persistent name at once,
+ * without KMBOX_EXCL.  All get the one mailbox (one that lost the race to
+ * the name had made a mailbox of its own first, and dropped it); once
+ * they are gone it is listed once and counts once: with a limit of two,
+ * one more mailbox fits and a second does not.
+ */
+TEST_F(persist, racing_create_one_mailbox)
+{
+	struct kmbox_attr a = { .flags = KMBOX_ATTR_PERSISTENT };
+	int gate[2], res[2], i, fd;
+	pid_t pids[RACERS], pid;
+	__u64 ids[RACERS], id;
+	char c;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change the limit and the user");
+	/* Room for every racer's own mailbox while the race lasts. */
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", RACERS + 1));
+	ASSERT_EQ(0, pipe(gate));
+	ASSERT_EQ(0, pipe(res));
+	for (i = 0; i < RACERS; i++) {
+		pids[i] = kmbox_test_spawn(&self->kids);
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0) {
+			close(gate[1]);
+			CHILD_CHECK(setgroups(0, NULL) == 0);
+			CHILD_CHECK(setresgid(USER, USER, USER) == 0);
+			CHILD_CHECK(setresuid(USER, USER, USER) == 0);
+			CHILD_CHECK(read(gate[0], &c, 1) == 0);
+			fd = kmbox_test_create(self->name, &a, KMBOX_CLOEXEC);
+			id = fd >= 0 ? kmbox_test_id(fd) : 0;
+			CHILD_CHECK(write(res[1], &id, sizeof(id)) ==
+				    sizeof(id));
+			_exit(0);
+		}
+	}
+	close(gate[0]);
+	close(res[1]);
+	close(gate[1]);
+	for (i = 0; i < RACERS; i++) {
+		ASSERT_EQ(sizeof(ids[i]), read(res[0], &ids[i], sizeof(ids[i])));
+		EXPECT_NE(0, ids[i]);
+		EXPECT_EQ(ids[0], ids[i]);
+	}
+	close(res[0]);
+	for (i = 0; i < RACERS; i++)
+		EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pids[i], NULL));
+	EXPECT_EQ(1, listed(self->name));
+	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 2));
+	pid = kmbox_test_spawn(&self->kids);
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(one_more_as_user());
+	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	EXPECT_EQ(0, kmbox_test_unlink(self->name));
+	EXPECT_EQ(0, listed(self->name));
 }
 
 TEST_HARNESS_MAIN

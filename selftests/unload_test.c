@@ -19,16 +19,22 @@ static int delete_module(const char *name, unsigned int flags)
 	return syscall(SYS_delete_module, name, flags) ? -errno : 0;
 }
 
-static int load_module(const char *path)
+/* Loads kmbox.ko with parameters @params ("name=value ..."). */
+static int load_module_params(const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static int load_module(const char *path)
+{
+	return load_module_params(path, "");
 }
 
 static int module_loaded(void)
@@ -89,6 +95,28 @@ TEST_F(module, unload_after_close_then_reload)
 	ASSERT_EQ(0, kmbox_test_ioctl(fd, KMBOX_IOC_VERSION, &ver));
 	ASSERT_EQ(KMBOX_ABI_VERSION, ver.abi_version);
 	close(fd);
+}
+
+/*
+ * A parameter out of its range at load fails the load with EINVAL
+ * (admin-guide.rst): here the review's bytes_max of 2^64 - 1.  The
+ * largest in range loads.
+ */
+TEST_F(module, load_refuses_parameter_out_of_range)
+{
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	EXPECT_EQ(-EINVAL, load_module_params(self->path,
+					      "bytes_max=18446744073709551615"));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(-EINVAL, load_module_params(self->path,
+					      "msg_size_max=2147483648"));
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module_params(self->path,
+					"bytes_max=1152921504606846976"));
+	EXPECT_EQ(1ll << 60, kmbox_test_param_read("bytes_max"));
+	ASSERT_EQ(0, delete_module("kmbox", O_NONBLOCK));
+	ASSERT_EQ(0, load_module(self->path));
+	EXPECT_EQ(64 << 20, kmbox_test_param_read("bytes_max"));
 }
 
 /*
