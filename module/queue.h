@@ -49,7 +49,7 @@ struct kmbox_message {
 /*
  * 64 bytes, so that a 64-byte message and its header take one 128-byte
  * object, as a POSIX queue's message does.  @len fits in 32 bits: no
- * message is longer than msg_size_max, an unsigned int (limits.c).
+ * message is longer than msg_size_max, at most INT_MAX (limits.c).
  */
 static_assert(sizeof(struct kmbox_message) <= 64);
 
