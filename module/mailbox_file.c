@@ -105,7 +105,7 @@ static long kmbox_ioctl_stat(struct file *file, unsigned int cmd,
 	struct kmbox_stat *st;
 	long ret;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		return -ENOMEM;
 	kmbox_mailbox_stat(kmbox_mailbox_file_mbox(file), st);

@@ -403,7 +403,7 @@ long kmbox_io_sendv(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg, KMBOX_SEND_FLAGS);
 	if (ret)
 		return ret;
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
 	umsgs = u64_to_user_ptr(mv.msgs);
@@ -503,7 +503,7 @@ long kmbox_io_recvv(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = kmbox_msgv_init(&mv, &wait, file, cmd, arg, KMBOX_RECVV_FLAGS);
 	if (ret)
 		return ret;
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
 	while (done < mv.count && !err) {

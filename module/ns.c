@@ -257,11 +257,14 @@ static void kmbox_ns_reap(struct work_struct *work)
  * @uid: the mailbox's owner
  * @gid: the mailbox's group, or INVALID_GID if it does not matter
  *
- * As for an inode (capable_wrt_inode_uidgid()), the caller must be able
- * to name the owner (and the group) in its own user namespace; and the
- * capability counts in the user namespace that owns the mailbox's IPC
- * namespace, as for its POSIX queues.  So a container's root rules the
- * mailboxes of its own IPC namespace whose ids it maps, not the host's.
+ * As for an inode (capable_wrt_inode_uidgid()), the caller must hold
+ * the capability in its own user namespace and be able to name the
+ * owner (and the group) there; and it must also hold it in the user
+ * namespace that owns the mailbox's IPC namespace, as for its POSIX
+ * queues.  So a container's root rules the mailboxes of its own IPC
+ * namespace whose ids it maps, not the host's; and a plain user who made
+ * a container, although it holds every capability in it from outside,
+ * holds none in its own namespace and gets no power over its mailboxes.
  *
  * Return: true if it may.
  */
@@ -274,8 +277,8 @@ bool kmbox_ns_capable(const struct kmbox_ns *ns, int cap, kuid_t uid,
 		return false;
 	if (gid_valid(gid) && !kgid_has_mapping(mine, gid))
 		return false;
-	/* Last: it marks the task as having used a privilege. */
-	return ns_capable(ns->user_ns, cap);
+	/* Last: they mark the task as having used a privilege. */
+	return ns_capable(mine, cap) && ns_capable(ns->user_ns, cap);
 }
 
 /**

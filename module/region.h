@@ -20,9 +20,8 @@
  *	the region's own operations forward page faults
  *
  * No lock: mmap() and the VMA operations run under the mm's mmap_lock,
- * which must never nest inside the mailbox mutex (a receiver faults on
- * its buffer while holding that mutex), so they touch only the fields
- * above, which are fixed or atomic.
+ * which must never nest inside the mailbox lock, so they touch only the
+ * fields above, which are fixed or atomic.
  */
 struct kmbox_region {
 	struct file *shmem;

@@ -537,6 +537,46 @@ static int host_root_unlinks(int nsfd, const char *name)
 	return kmbox_test_reap(pid);
 }
 
+/* In the container, once told to go: its root's checks. */
+static int as_container_root(FIXTURE_DATA(container) *self)
+{
+	close(self->sv[0]);
+	if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+		return 103;
+	return container_checks(self->name, self->host, self->sv[1]);
+}
+
+/*
+ * Start the container: OWNER makes its user and IPC namespaces, then
+ * waits for a byte on go and exits with @fn's result (0 without @fn).
+ * self->nsfd is its IPC namespace.
+ */
+static void start_container(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(container) *self,
+			    int (*fn)(FIXTURE_DATA(container) *self))
+{
+	char path[64], c;
+
+	self->pid = fork();
+	ASSERT_GE(self->pid, 0);
+	if (self->pid == 0) {
+		close(self->go[1]);
+		close(self->ready[0]);
+		if (become(OWNER) || unshare(CLONE_NEWUSER | CLONE_NEWIPC))
+			_exit(101);
+		if (write(self->ready[1], "u", 1) != 1 ||
+		    read(self->go[0], &c, 1) != 1)
+			_exit(102);
+		_exit(fn ? fn(self) : 0);
+	}
+	close(self->go[0]);
+	close(self->ready[1]);
+	ASSERT_EQ(1, read(self->ready[0], &c, 1));
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)self->pid);
+	self->nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(self->nsfd, 0);
+}
+
 /*
  * The container's root may open, change and unlink a mailbox another of
  * its uids made in its IPC namespace, as it may a POSIX queue there, but
@@ -546,32 +586,12 @@ static int host_root_unlinks(int nsfd, const char *name)
  */
 TEST_F(container, root_rules_its_own_ipc_namespace_only)
 {
-	char path[64], alien[96], nogroup[96], c;
+	char alien[96], nogroup[96];
 	int ret;
 
 	container_name(alien, sizeof(alien), self->name, "alien");
 	container_name(nogroup, sizeof(nogroup), self->name, "nogroup");
-	self->pid = fork();
-	ASSERT_GE(self->pid, 0);
-	if (self->pid == 0) {
-		close(self->go[1]);
-		close(self->ready[0]);
-		close(self->sv[0]);
-		if (become(OWNER) || unshare(CLONE_NEWUSER | CLONE_NEWIPC))
-			_exit(101);
-		if (write(self->ready[1], "u", 1) != 1 ||
-		    read(self->go[0], &c, 1) != 1)
-			_exit(102);
-		if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
-			_exit(103);
-		_exit(container_checks(self->name, self->host, self->sv[1]));
-	}
-	close(self->go[0]);
-	close(self->ready[1]);
-	ASSERT_EQ(1, read(self->ready[0], &c, 1));
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)self->pid);
-	self->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(self->nsfd, 0);
+	start_container(_metadata, self, as_container_root);
 	ASSERT_EQ(0, map_ids(self->pid));
 
 	/* Host uids in the container's IPC namespace: OTHER, not mapped... */
@@ -595,6 +615,64 @@ TEST_F(container, root_rules_its_own_ipc_namespace_only)
 	EXPECT_EQ(0, host_root_unlinks(self->nsfd, alien));
 	EXPECT_EQ(0, kmbox_test_unlink(self->host));
 	EXPECT_EQ(0, kmbox_test_unlink(self->mapped));
+}
+
+/*
+ * As host root in the container's IPC namespace, make @name, persistent,
+ * root's and mode 0600; then as OWNER (the container's maker, a plain
+ * user outside it, who holds every capability inside it) try it: 0 if
+ * every try is refused, else the number of the first that was not.
+ */
+static int outsider_checks(int nsfd, const char *name)
+{
+	struct kmbox_attr a = { .mode = 0600,
+				.flags = KMBOX_ATTR_PERSISTENT };
+	int fd;
+
+	if (setns(nsfd, CLONE_NEWIPC))
+		return 100;
+	fd = kmbox_test_create(name, &a, KMBOX_EXCL | KMBOX_RECV);
+	if (fd < 0)
+		return 101;
+	if (become(OWNER))
+		return 102;
+	a.mode = 0666;
+	if (kmbox_test_ioctl(fd, KMBOX_IOC_SET_ATTR, &a) != -EPERM)
+		return 1;
+	if (kmbox_test_open(name, KMBOX_SEND) != -EACCES)
+		return 2;
+	if (kmbox_test_unlink(name) != -EPERM)
+		return 3;
+	return 0;
+}
+
+/*
+ * The plain user who made a container has every capability in its user
+ * namespace, from outside; none counts on the mailboxes of the
+ * container's IPC namespace, which it may only use as its own uid may.
+ */
+TEST_F(container, its_maker_outside_has_no_power)
+{
+	char svc[96];
+	pid_t pid;
+	int ret;
+
+	container_name(svc, sizeof(svc), self->name, "svc");
+	start_container(_metadata, self, NULL);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(outsider_checks(self->nsfd, svc));
+	ret = kmbox_test_reap(pid);
+	EXPECT_EQ(0, ret) {
+		TH_LOG("the container's maker got past check %d", ret);
+	}
+	/* Host root still may. */
+	EXPECT_EQ(0, host_root_unlinks(self->nsfd, svc));
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	EXPECT_EQ(0, kmbox_test_reap(self->pid));
+	self->pid = 0;
 }
 
 TEST_HARNESS_MAIN
