@@ -197,18 +197,26 @@ static int count_as_user(const char *name)
 	return fd >= 0 ? 0 : 4;
 }
 
-TEST_F(persist, counts_against_owner_limits)
+/* With one mailbox allowed a user: @fn(name) in a child, which must end 0. */
+static void one_mailbox_each(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(persist) *self,
+			     int (*fn)(const char *name))
 {
 	pid_t pid;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root to change the limit and the user");
 	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 1));
 	pid = kmbox_test_spawn(&self->kids);
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
-		_exit(count_as_user(self->name));
+		_exit(fn(self->name));
 	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+}
+
+TEST_F(persist, counts_against_owner_limits)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to change the limit and the user");
+	one_mailbox_each(_metadata, self, count_as_user);
 }
 
 /*
@@ -279,16 +287,9 @@ static int make_in_dying_namespace(const char *name)
 
 TEST_F(persist, dies_with_its_ipc_namespace)
 {
-	pid_t pid;
-
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change the limit and the user");
-	ASSERT_EQ(0, kmbox_test_param_write("mailboxes_per_user", 1));
-	pid = kmbox_test_spawn(&self->kids);
-	ASSERT_GE(pid, 0);
-	if (pid == 0)
-		_exit(make_in_dying_namespace(self->name));
-	EXPECT_EQ(0, kmbox_test_kids_reap(&self->kids, pid, NULL));
+	one_mailbox_each(_metadata, self, make_in_dying_namespace);
 }
 
 /* Is a mailbox named @name in /proc/driver/kmbox? 1, 0, or -1. */

@@ -795,18 +795,24 @@ static int xfer_open(struct xfer *x, unsigned int role)
 }
 
 /*
- * The sending side of recv_wait_sender(): in a hangup mailbox whose
- * receivers have all gone, sending fails with EPIPE until a new one
- * opens.  Like open() of a FIFO for writing, wait for a receiver (or a
- * shutdown) instead.  1 to go on, or an exit code.
+ * In a hangup mailbox, a stream's ends wait for each other as the ends
+ * of a FIFO do in open():
+ *  - receiving (!@send): end-of-stream stays once the last sender has
+ *    closed, until a new one opens, so a receiver that starts before the
+ *    next sender would see the end of the previous stream: wait for a
+ *    sender (or a message, or a shutdown);
+ *  - sending: once its receivers have all gone, sending fails with EPIPE
+ *    until a new one opens: wait for a receiver (or a shutdown).
+ * 1 to go on, or an exit code.
  */
-static int send_wait_receiver(struct xfer *x, __u64 start)
+static int wait_for_other_end(struct xfer *x, __u64 start, bool send)
 {
-	struct pollfd p = { .fd = x->fd, .events = POLLOUT };
+	struct pollfd p = { .fd = x->fd, .events = send ? POLLOUT : POLLIN };
 	struct kmbox_attr attr;
 	struct kmbox_stat st;
 	struct timespec ts;
 	long long left;
+	bool there;
 	int err;
 
 	err = kmbox_getattr(x->fd, &attr);
@@ -818,14 +824,19 @@ static int send_wait_receiver(struct xfer *x, __u64 start)
 		err = kmbox_stat(x->fd, &st);
 		if (err)
 			return fail(x->name, "stat", -err);
-		if (st.receivers || (st.state & KMBOX_STATE_SHUTDOWN))
+		there = send ? st.receivers : st.msgs || st.senders;
+		if (there || (st.state & KMBOX_STATE_SHUTDOWN))
 			return 1;
-		/* No receiver yet ever: sending works, nothing to wait for. */
-		if (poll(&p, 1, 0) >= 0 && !(p.revents & POLLERR))
+		/*
+		 * Sending: no receiver yet ever, sending works.  Receiving:
+		 * not at end-of-stream, the kernel waits for a sender.
+		 */
+		if (poll(&p, 1, 0) >= 0 &&
+		    !(p.revents & (send ? POLLERR : POLLHUP)))
 			return 1;
 		left = remaining_ns(x, start);
 		if (left == 0)
-			return timed_out(x->name, "send",
+			return timed_out(x->name, send ? "send" : "recv",
 					 x->nonblock ? EAGAIN : ETIMEDOUT);
 		if (left < 0 || left > 20000000)
 			left = 20000000;
@@ -850,7 +861,7 @@ static int cmd_send(const struct command *cmd, int argc, char **argv)
 	ret = xfer_open(&x, KMBOX_SEND);
 	if (ret)
 		goto out;
-	ret = send_wait_receiver(&x, now_ns());
+	ret = wait_for_other_end(&x, now_ns(), true);
 	if (ret != 1)
 		goto out;
 	ret = EXIT_OK;
@@ -948,47 +959,6 @@ static ssize_t recv_one(struct xfer *x)
 	}
 }
 
-/*
- * In a hangup mailbox, end-of-stream stays once the last sender has
- * closed, until a new one opens: a receiver that starts before the next
- * sender would see the end of the previous stream.  Like open() of a
- * FIFO for reading, wait for a sender (or a message, or a shutdown)
- * instead.  1 to go on, or an exit code.
- */
-static int recv_wait_sender(struct xfer *x, __u64 start)
-{
-	struct pollfd p = { .fd = x->fd, .events = POLLIN };
-	struct kmbox_attr attr;
-	struct kmbox_stat st;
-	struct timespec ts;
-	long long left;
-	int err;
-
-	err = kmbox_getattr(x->fd, &attr);
-	if (err)
-		return fail(x->name, "attributes", -err);
-	if (!(attr.flags & KMBOX_ATTR_HANGUP))
-		return 1;
-	for (;;) {
-		err = kmbox_stat(x->fd, &st);
-		if (err)
-			return fail(x->name, "stat", -err);
-		if (st.msgs || st.senders || (st.state & KMBOX_STATE_SHUTDOWN))
-			return 1;
-		/* Not at end-of-stream: the kernel waits for a sender. */
-		if (poll(&p, 1, 0) >= 0 && !(p.revents & POLLHUP))
-			return 1;
-		left = remaining_ns(x, start);
-		if (left == 0)
-			return timed_out(x->name, "recv",
-					 x->nonblock ? EAGAIN : ETIMEDOUT);
-		if (left < 0 || left > 20000000)
-			left = 20000000;
-		ts = ns_to_ts(left);
-		nanosleep(&ts, NULL);
-	}
-}
-
 static int cmd_recv(const struct command *cmd, int argc, char **argv)
 {
 	struct xfer x = { .fd = -1 };
@@ -1005,7 +975,7 @@ static int cmd_recv(const struct command *cmd, int argc, char **argv)
 		return usage("unexpected argument '%s'", argv[optind]);
 	ret = xfer_open(&x, KMBOX_RECV);
 	if (ret == EXIT_OK) {
-		ret = recv_wait_sender(&x, now_ns());
+		ret = wait_for_other_end(&x, now_ns(), false);
 		if (ret != 1)
 			goto out;
 		ret = EXIT_OK;
