@@ -10,7 +10,8 @@
 # runs the tests that race most (KCSAN_TESTS), 64-bit.  After each run
 # the VM unloads kmbox, scans for leaks and checks the kernel log
 # (vm-run.sh).  Ends with one line "N passed, N failed, N skipped" over
-# every kernel; a lint failure or a bad kernel log counts as a failure.
+# every kernel, after the failed tests' names repeated; a lint failure
+# or a bad kernel log counts as a failure.
 #
 # Before the kernels, the ring's tests that run natively (doorbell
 # stand-in, a few seconds); TESTS skips them unless it names "native".
@@ -34,6 +35,8 @@ failed=0
 skipped=0
 problems=()
 summary=()
+# Each failed test's line, repeated at the end where a log's tail shows it.
+fails=()
 
 problem() {
 	problems+=("$*")
@@ -218,8 +221,11 @@ for k in $KERNELS; do
 	VM_OUT=$KMBOX_BUILD/vm-$k scripts/vm-run.sh -k "$k" -a "$stage:/kselftest" \
 		-a /usr/bin/timeout:/usr/bin/timeout -- "$(run_cmd_for "$k")"
 	vm_rc=$?
-	count "$k kernel" "$vm_rc" "$(tally "$KMBOX_BUILD/vm-$k/console.log" "$k")" \
-		"$k kernel run (vm-run exit $vm_rc, see above)"
+	counts=$(tally "$KMBOX_BUILD/vm-$k/console.log" "$k" 2>"$KMBOX_BUILD/fails-$k")
+	cat "$KMBOX_BUILD/fails-$k" >&2
+	mapfile -t -O "${#fails[@]}" fails <"$KMBOX_BUILD/fails-$k"
+	rm -f "$KMBOX_BUILD/fails-$k"
+	count "$k kernel" "$vm_rc" "$counts" "$k kernel run (vm-run exit $vm_rc, see above)"
 done
 
 # make run, make shell (on the stock kernel) and make install, from the host.
@@ -241,6 +247,10 @@ fi
 for line in "${summary[@]}"; do
 	info "$line"
 done
+for line in "${fails[@]:0:10}"; do
+	echo "$line" >&2
+done
+[ "${#fails[@]}" -gt 10 ] && echo "  ... and $((${#fails[@]} - 10)) more failed (see above)" >&2
 for p in "${problems[@]}"; do
 	echo "$PROG: FAILED: $p" >&2
 done

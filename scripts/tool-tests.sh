@@ -3,8 +3,9 @@
 #
 # The tests of the tools a user runs on the host (scripts/tests/*_test.py),
 # through the make targets as a user types them: make run and make shell,
-# each boot of the stock kernel in QEMU (about 90 s in all), make install
-# and the examples' run path (a few seconds).  make check runs them when
+# each boot of the stock kernel in QEMU, scripts/vm-run.sh's boot retry
+# (about two minutes in all), make install and the examples' run path (a
+# few seconds).  make check runs them when
 # its KERNELS include stock and no TESTS are named.
 #   scripts/tool-tests.sh [MODULE[.CLASS[.TEST]]]...
 # Ends with "N passed, N failed" and fails if any failed.
