@@ -114,16 +114,31 @@ static void sleeping_receivers(struct __test_metadata *_metadata,
 	}
 }
 
-/* Once the @n children @pid sleep, their voluntary context switches. */
+/*
+ * Once the @n children @pid sleep, their voluntary context switches.  A
+ * task shows state S from set_current_state() on, a little before it
+ * switches away (which counts the switch): read until two reads 20 ms
+ * apart agree.
+ */
 static void sleepers_nvcsw(struct __test_metadata *_metadata,
 			   const pid_t *pid, long *csw, int n)
 {
-	int i;
+	long again;
+	int i, tries;
 
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
-		csw[i] = nvcsw(pid[i]);
+		again = nvcsw(pid[i]);
+		for (tries = 0; tries < 100; tries++) {
+			csw[i] = again;
+			usleep(20000);
+			ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
+			again = nvcsw(pid[i]);
+			if (again == csw[i])
+				break;
+		}
 		ASSERT_GE(csw[i], 0);
+		ASSERT_EQ(again, csw[i]);
 	}
 }
 

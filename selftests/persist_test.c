@@ -256,26 +256,43 @@ TEST_F(persist, hangup_consumer_after_producer)
 static int make_in_dying_namespace(const char *name)
 {
 	struct kmbox_attr a = { .flags = KMBOX_ATTR_PERSISTENT };
+	int fd, i, status, made[2], go[2];
 	pid_t pid;
-	int fd, i, status;
+	char c;
 
 	if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
 	    setresuid(USER, USER, USER))
 		return 100;
+	if (pipe(made) || pipe(go))
+		return 102;
 	pid = fork();
 	if (pid == 0) {
+		close(made[0]);
+		close(go[1]);
 		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
 			_exit(101);
 		fd = kmbox_test_create(name, &a, 0);
+		/* The namespace lives until we are told to go. */
+		if (write(made[1], fd >= 0 ? "y" : "n", 1) != 1 ||
+		    read(go[0], &c, 1) < 0)
+			_exit(2);
 		_exit(fd >= 0 ? 0 : 1);
 	}
+	close(made[1]);
+	close(go[0]);
+	i = read(made[0], &c, 1);
+	close(made[0]);
+	if (i != 1 || c != 'y')
+		return 2;
+	/* The limit of one is held by the namespace's mailbox... */
+	i = kmbox_test_create(NULL, NULL, 0);
+	close(go[1]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		return 2;
-	/* The limit of one is held by the mailbox of the dead namespace... */
-	if (kmbox_test_create(NULL, NULL, 0) != -ENOSPC)
+	if (i != -ENOSPC)
 		return 3;
-	/* ...until the reaper finds it. */
+	/* ...until the namespace dies and the reaper finds it. */
 	for (i = 0; i < 100; i++) {
 		fd = kmbox_test_create(NULL, NULL, 0);
 		if (fd >= 0)
