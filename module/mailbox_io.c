@@ -25,6 +25,7 @@
 
 #include <linux/kmbox.h>
 
+#include "clock.h"
 #include "mailbox.h"
 #include "mailbox_file.h"
 #include "mailbox_io.h"
@@ -211,7 +212,7 @@ static int kmbox_copy_out(struct kmbox_msg *km, struct kmbox_msg __user *uout,
 	km->msg_len = msg->len;
 	km->priority = msg->prio;
 	km->seq = msg->seq;
-	km->time_ns = msg->time_ns;
+	km->time_ns = kmbox_clock_from_host(msg->time_ns);
 	km->sender_pid = pid_nr_ns(msg->sender, task_active_pid_ns(current));
 	km->sender_uid = from_kuid_munged(current_user_ns(), msg->sender_euid);
 	if (copy_to_user(uout, km, sizeof(*km)))

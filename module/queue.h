@@ -20,7 +20,7 @@ struct pid;
  * struct kmbox_message - one message
  * @node: link in its priority's list while queued
  * @seq: sequence number in its mailbox, set when queued
- * @time_ns: CLOCK_MONOTONIC time at which it was queued
+ * @time_ns: the host's CLOCK_MONOTONIC time at which it was queued
  * @sender: thread group of the sender (a reference)
  * @data: the message: @inline_data, or an allocation of its own for one
  *	longer than KMBOX_MSG_INLINE_MAX

@@ -34,6 +34,7 @@
 
 #include <linux/kmbox.h>
 
+#include "clock.h"
 #include "waiter.h"
 
 /**
@@ -43,7 +44,7 @@
  * @file: the file the call is on
  * @flags: the call's KMBOX_DONTWAIT, KMBOX_TIMEOUT and KMBOX_ABSTIME
  * @timeout_ns: relative (KMBOX_TIMEOUT) or a CLOCK_MONOTONIC deadline
- *	(KMBOX_ABSTIME); otherwise 0
+ *	(KMBOX_ABSTIME), in the caller's time namespace; otherwise 0
  *
  * Return: 0, or -EINVAL for both timing flags, a timing flag with
  * KMBOX_DONTWAIT, a timeout without a timing flag, or one above
@@ -66,7 +67,7 @@ int kmbox_wait_init(struct kmbox_wait *wait, struct file *file, u32 flags,
 		wait->deadline = ktime_add_safe(ktime_get(),
 						ns_to_ktime(timeout_ns));
 	else
-		wait->deadline = ns_to_ktime(timeout_ns);
+		wait->deadline = kmbox_clock_to_host(ns_to_ktime(timeout_ns));
 	return 0;
 }
 

@@ -20,7 +20,8 @@ struct task_struct;
  * @timed: @deadline applies
  * @relative: the deadline came from a relative timeout, so the call must
  *	not be restarted after a signal
- * @deadline: CLOCK_MONOTONIC time at which waiting ends with -ETIMEDOUT
+ * @deadline: the host's CLOCK_MONOTONIC time at which waiting ends with
+ *	-ETIMEDOUT
  */
 struct kmbox_wait {
 	bool nonblock;

@@ -141,7 +141,8 @@ struct kmbox_unlink {
  * @buf: user pointer to the message (send) or the buffer (receive)
  * @len: length of the message (send) or of the buffer (receive)
  * @timeout_ns: with KMBOX_TIMEOUT, nanoseconds to wait at most; with
- *	KMBOX_ABSTIME, a CLOCK_MONOTONIC deadline; otherwise must be 0
+ *	KMBOX_ABSTIME, a CLOCK_MONOTONIC deadline (in the caller's time
+ *	namespace); otherwise must be 0
  * @flags: KMBOX_DONTWAIT, KMBOX_PEEK, KMBOX_TIMEOUT, KMBOX_ABSTIME,
  *	KMBOX_NOSIGNAL
  * @priority: send: 0 to KMBOX_PRIO_MAX; receive: the message's priority
@@ -149,7 +150,8 @@ struct kmbox_unlink {
  * Set by KMBOX_IOC_RECV, ignored on input:
  * @msg_len: length of the message, also on EMSGSIZE
  * @seq: the mailbox's sequence number of the message, from 1
- * @time_ns: CLOCK_MONOTONIC time at which it was queued
+ * @time_ns: CLOCK_MONOTONIC time at which it was queued, in the
+ *	receiver's time namespace
  * @sender_pid: sending process (tgid) in the receiver's pid namespace as
  *	it was when sent (also if it has exited since), 0 if it is not
  *	visible there
