@@ -323,6 +323,16 @@ static bool kmbox_mailbox_senders_gone(const struct kmbox_mailbox *mbox)
 		READ_ONCE(mbox->had_sender) && !READ_ONCE(mbox->senders));
 }
 
+/*
+ * End-of-stream for receivers: none can get more, and no message is out
+ * for copying either, which a faulting copy would put back.  So
+ * end-of-stream, once seen, stays: what was queued is all received.
+ */
+static bool kmbox_mailbox_at_end(const struct kmbox_mailbox *mbox)
+{
+	return kmbox_mailbox_senders_gone(mbox) && !READ_ONCE(mbox->held_msgs);
+}
+
 /* Sending must fail with EPIPE: shut down, or hangup with no receiver. */
 static bool kmbox_mailbox_receivers_gone(const struct kmbox_mailbox *mbox)
 {
@@ -652,7 +662,7 @@ int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 			rx[got++].msg = msg;
 		}
 		if (!got && !ret) {
-			if (kmbox_mailbox_senders_gone(mbox))
+			if (kmbox_mailbox_at_end(mbox))
 				ret = -EPIPE;
 			else if (wait->nonblock)
 				ret = -EAGAIN;
@@ -704,6 +714,8 @@ int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
  *
  * The room the delivered messages leave goes to waiting senders, but
  * that of a message a PEEK still copies out only when the peek is done.
+ * If the stream has ended and these were the last messages out,
+ * waiting receivers look again, and see end-of-stream.
  */
 void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 			    unsigned int n, unsigned int delivered)
@@ -734,6 +746,12 @@ void kmbox_mailbox_recv_end(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 	if (delivered) {
 		kmbox_mailbox_admit_locked(mbox, &wk);
 		wk.events |= EPOLLOUT | EPOLLWRNORM;
+		/* The last message out was the stream's last: its end. */
+		if (kmbox_mailbox_at_end(mbox)) {
+			kmbox_waiter_wake_all_locked(&mbox->recv_waiters,
+						     &wk.wakes);
+			wk.events |= EPOLLHUP;
+		}
 	}
 	kmbox_mailbox_feed_locked(mbox, &wk);
 	kmbox_wakeups_queued_locked(mbox, &wk, delivered < n);
@@ -819,7 +837,7 @@ __poll_t kmbox_mailbox_poll(struct kmbox_mailbox *mbox, struct file *file,
 	if (file->f_mode & FMODE_READ) {
 		if (READ_ONCE(mbox->queue.msgs))
 			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (kmbox_mailbox_senders_gone(mbox))
+		else if (kmbox_mailbox_at_end(mbox))
 			mask |= EPOLLHUP;
 	}
 	if (file->f_mode & FMODE_WRITE) {

@@ -463,21 +463,61 @@ TEST_F(stall, message_out_keeps_its_room)
  * Shutdown while A is out: receivers see end-of-stream at once, yet A,
  * whose copy then faults, is not lost.
  */
+/*
+ * A shutdown while a message is out for copying loses nothing, and is
+ * not yet the end: the message may come back, so end-of-stream (EPIPE,
+ * EPOLLHUP) waits until no message is out, and, once seen, stays.
+ */
 TEST_F(stall, shutdown_while_out_loses_nothing)
 {
+	struct pollfd p = { .events = POLLIN };
 	struct staller *s = &self->s;
 	char buf[MSG_SIZE];
+
+	p.fd = kmbox_test_open(s->name, KMBOX_RECV | KMBOX_CLOEXEC);
+	ASSERT_GE(p.fd, 0);
+	ASSERT_EQ(1, kmbox_test_send(s->rw, "A", 1, 0, 0));
+	ASSERT_EQ(0, stall(s, 0));
+	ASSERT_EQ(0, kmbox_test_ioctl(s->rw, KMBOX_IOC_SHUTDOWN, NULL));
+	EXPECT_EQ(-EAGAIN, kmbox_test_recv(p.fd, buf, sizeof(buf),
+					   KMBOX_DONTWAIT, NULL));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(-EFAULT, fail(s));
+	EXPECT_EQ(1, kmbox_test_recv(p.fd, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ('A', buf[0]);
+	EXPECT_EQ(-EPIPE, kmbox_test_recv(p.fd, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLHUP, p.revents);
+	close(p.fd);
+}
+
+/*
+ * A receiver asleep when the stream ends with a message out for copying
+ * wakes with EPIPE when that copy completes, not before.
+ */
+TEST_F(stall, end_of_stream_once_the_message_out_is_delivered)
+{
+	struct staller *s = &self->s;
+	int status;
+	pid_t pid;
 
 	ASSERT_EQ(1, kmbox_test_send(s->rw, "A", 1, 0, 0));
 	ASSERT_EQ(0, stall(s, 0));
 	ASSERT_EQ(0, kmbox_test_ioctl(s->rw, KMBOX_IOC_SHUTDOWN, NULL));
-	EXPECT_EQ(-EPIPE, kmbox_test_recv(s->rw, buf, sizeof(buf), 0,
-					  NULL));
-	EXPECT_EQ(-EFAULT, fail(s));
-	EXPECT_EQ(1, kmbox_test_recv(s->rw, buf, sizeof(buf), 0, NULL));
-	EXPECT_EQ('A', buf[0]);
-	EXPECT_EQ(-EPIPE, kmbox_test_recv(s->rw, buf, sizeof(buf), 0,
-					  NULL));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char buf[MSG_SIZE];
+
+		_exit(kmbox_test_recv(s->rw, buf, sizeof(buf), 0, NULL) ==
+		      -EPIPE ? 0 : 1);
+	}
+	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
+	usleep(100000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	EXPECT_EQ(1, resolve(s));
+	EXPECT_EQ('A', s->area[0]);
+	EXPECT_EQ(0, kmbox_test_reap(pid));
 }
 
 /*
