@@ -330,7 +330,15 @@ static bool kmbox_mailbox_senders_gone(const struct kmbox_mailbox *mbox)
  */
 static bool kmbox_mailbox_at_end(const struct kmbox_mailbox *mbox)
 {
-	return kmbox_mailbox_senders_gone(mbox) && !READ_ONCE(mbox->held_msgs);
+	if (!kmbox_mailbox_senders_gone(mbox))
+		return false;
+	/*
+	 * For poll, without the lock: a message queued before the shutdown
+	 * (or the last sender's close) is seen once that is.  Pairs with
+	 * the lock holds that queue it, then end the stream.
+	 */
+	smp_rmb();
+	return !READ_ONCE(mbox->held_msgs);
 }
 
 /* Sending must fail with EPIPE: shut down, or hangup with no receiver. */
@@ -464,7 +472,8 @@ void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
  * @fmode: the file's FMODE_READ and FMODE_WRITE bits
  *
  * In hangup mode, the last sender leaving wakes the receivers (they will
- * see end-of-stream once the queue is empty), and the last receiver
+ * see end-of-stream once the queue is empty and no message is out for
+ * copying), and the last receiver
  * leaving wakes the senders (they will get EPIPE).
  */
 void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
@@ -699,7 +708,10 @@ int kmbox_mailbox_recv(struct kmbox_mailbox *mbox, struct kmbox_rx *rx,
 			}
 			return 1;
 		}
-		/* Told to look again: shutdown or hangup. */
+		/*
+		 * Told to look again: shutdown, hangup, or the end of the
+		 * last copy-out after either.
+		 */
 	}
 }
 

@@ -66,8 +66,10 @@ int kmbox_wait_init(struct kmbox_wait *wait, struct file *file, u32 flags,
 	if (timing == KMBOX_TIMEOUT)
 		wait->deadline = ktime_add_safe(ktime_get(),
 						ns_to_ktime(timeout_ns));
-	else
+	else if (timing == KMBOX_ABSTIME)
 		wait->deadline = kmbox_clock_to_host(ns_to_ktime(timeout_ns));
+	else
+		wait->deadline = 0;
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * KMBOX_IOC_SHUTDOWN: from then on sending fails with EPIPE (and
  * SIGPIPE unless KMBOX_NOSIGNAL); what is queued is still received, then
- * end-of-stream (RECV EPIPE, read() 0); every sleeper wakes at once; a
+ * end-of-stream (RECV EPIPE, read() 0); every sleeper wakes at once (one
+ * that finds a message out for copying waits for it: stall_test); a
  * second call succeeds; STAT shows KMBOX_STATE_SHUTDOWN; poll shows
  * EPOLLHUP and EPOLLERR.
  */

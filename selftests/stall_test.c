@@ -21,6 +21,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -232,6 +233,22 @@ static int fail(struct staller *self)
 	return self->result;
 }
 
+/* Child @pid's exit code if it ends within @ns; else killed, -ETIMEDOUT. */
+static int reap_within(pid_t pid, __u64 ns)
+{
+	__u64 start = kmbox_test_now_ns();
+	int status;
+
+	while (kmbox_test_now_ns() - start < ns) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
+}
+
 /*
  * Run @op(@self, @arg) in a child: 0 if it returned 0 within BOUND_NS,
  * else its exit code, or -ETIMEDOUT (the child is killed) if it did not
@@ -240,23 +257,13 @@ static int fail(struct staller *self)
 static int within_bound(int (*op)(struct staller *, const char *),
 			struct staller *self, const char *arg)
 {
-	__u64 start = kmbox_test_now_ns();
-	int status;
-	pid_t pid;
+	pid_t pid = fork();
 
-	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
 		_exit(op(self, arg));
-	while (kmbox_test_now_ns() - start < BOUND_NS) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-		usleep(1000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
+	return reap_within(pid, BOUND_NS);
 }
 
 /* The whole of /proc/driver/kmbox, which must list @name. */
@@ -460,10 +467,6 @@ TEST_F(stall, message_out_keeps_its_room)
 }
 
 /*
- * Shutdown while A is out: receivers see end-of-stream at once, yet A,
- * whose copy then faults, is not lost.
- */
-/*
  * A shutdown while a message is out for copying loses nothing, and is
  * not yet the end: the message may come back, so end-of-stream (EPIPE,
  * EPOLLHUP) waits until no message is out, and, once seen, stays.
@@ -492,32 +495,75 @@ TEST_F(stall, shutdown_while_out_loses_nothing)
 }
 
 /*
- * A receiver asleep when the stream ends with a message out for copying
- * wakes with EPIPE when that copy completes, not before.
+ * A child that waits for end-of-stream on a receive-only descriptor of
+ * the mailbox: in a receive (@how 0), poll() (1) or epoll_wait() (2),
+ * each for at most WAITER_MS.  Exits 0 if it saw end-of-stream.
+ */
+#define WAITER_MS	20000
+
+static pid_t eos_waiter(struct staller *self, int how)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pollfd p = { .events = POLLIN };
+	char buf[MSG_SIZE];
+	pid_t pid = fork();
+	int ep;
+
+	if (pid)
+		return pid;
+	p.fd = kmbox_test_open(self->name, KMBOX_RECV | KMBOX_CLOEXEC);
+	if (p.fd < 0)
+		_exit(10);
+	switch (how) {
+	case 0:
+		_exit(kmbox_test_timed(p.fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+				       KMBOX_TIMEOUT, WAITER_MS * 1000000ull,
+				       NULL) == -EPIPE ? 0 : 1);
+	case 1:
+		_exit(poll(&p, 1, WAITER_MS) == 1 && p.revents == POLLHUP ?
+		      0 : 2);
+	default:
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev))
+			_exit(11);
+		_exit(epoll_wait(ep, &ev, 1, WAITER_MS) == 1 &&
+		      ev.events == EPOLLHUP ? 0 : 3);
+	}
+}
+
+/*
+ * A receiver, a poller and an epoll waiter asleep when the stream ends
+ * with a message out for copying see end-of-stream when that copy
+ * completes, not before: the receive that ends it wakes them.
  */
 TEST_F(stall, end_of_stream_once_the_message_out_is_delivered)
 {
 	struct staller *s = &self->s;
-	int status;
-	pid_t pid;
+	int status, i;
+	pid_t pid[3];
 
 	ASSERT_EQ(1, kmbox_test_send(s->rw, "A", 1, 0, 0));
 	ASSERT_EQ(0, stall(s, 0));
 	ASSERT_EQ(0, kmbox_test_ioctl(s->rw, KMBOX_IOC_SHUTDOWN, NULL));
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		char buf[MSG_SIZE];
-
-		_exit(kmbox_test_recv(s->rw, buf, sizeof(buf), 0, NULL) ==
-		      -EPIPE ? 0 : 1);
+	for (i = 0; i < 3; i++) {
+		pid[i] = eos_waiter(s, i);
+		ASSERT_GE(pid[i], 0);
+		ASSERT_EQ(0, kmbox_test_wait_sleeping(pid[i]));
 	}
-	ASSERT_EQ(0, kmbox_test_wait_sleeping(pid));
+	/* The receiver waits in the mailbox, not elsewhere. */
+	ASSERT_EQ(0, kmbox_test_sleeping(s->rw, pid[0], 1, 0));
 	usleep(100000);
-	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, waitpid(pid[i], &status, WNOHANG));
+	}
 	EXPECT_EQ(1, resolve(s));
 	EXPECT_EQ('A', s->area[0]);
-	EXPECT_EQ(0, kmbox_test_reap(pid));
+	/* Woken at once: well before their own timeouts. */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, reap_within(pid[i], 5 * BOUND_NS)) {
+			TH_LOG("waiter %d (0 receive, 1 poll, 2 epoll)", i);
+		}
+	}
 }
 
 /*
@@ -537,9 +583,10 @@ TEST_F(stall_peek, peek_copies_stable_message)
 	ASSERT_EQ(MSG_SIZE, kmbox_test_recv(s->rw, buf, sizeof(buf),
 					    KMBOX_DONTWAIT, NULL));
 	memset(buf, 'Q', sizeof(buf));
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(MSG_SIZE, kmbox_test_send(s->rw, buf, MSG_SIZE,
 						    0, 0));
+	}
 	EXPECT_EQ(MSG_SIZE, resolve(s));
 	EXPECT_EQ(0, memcmp(s->area, want, MSG_SIZE));
 	EXPECT_EQ(1, s->m.seq);

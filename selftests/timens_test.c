@@ -9,7 +9,10 @@
  * monotonic clock is 1000 s ahead of the host's, or behind it by half
  * the host's uptime; it reports through its exit status.  Read as the
  * host's, an ABSTIME deadline would then come 1000 s late or at once,
- * and time_ns would be off by the offset.
+ * and time_ns would be off by the offset.  A relative timeout is not
+ * moved; a deadline from before the namespace's clock began has passed,
+ * and INT64_MAX never comes.  Without time namespaces (CONFIG_TIME_NS)
+ * the test is skipped.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -38,7 +41,8 @@ FIXTURE(tn) {
 	int prod;	/* the ring's producer */
 	__u32 *map;
 	long page;
-	long long off;	/* the namespace's offset from the host's clock */
+	long long off;	/* the namespace's clock, less ours */
+	long long own;	/* our own time namespace's offset, usually 0 */
 	__u64 host_now;	/* the host's clock just before the namespace */
 	__u64 sent[2];	/* the host's clock around the parent's send */
 };
@@ -50,15 +54,49 @@ FIXTURE_VARIANT(tn) {
 FIXTURE_VARIANT_ADD(tn, ahead) { .ahead = 1 };
 FIXTURE_VARIANT_ADD(tn, behind) { .ahead = 0 };
 
+/* Can this kernel make a time namespace for us?  0 or an errno. */
+static int time_ns_errno(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWTIME) ? errno : 0);
+	return pid < 0 ? errno : kmbox_test_reap(pid);
+}
+
+/* Our own time namespace's monotonic offset (the host's clock + it). */
+static long long own_offset(void)
+{
+	char name[16];
+	long long sec;
+	long nsec;
+	FILE *f = fopen("/proc/self/timens_offsets", "re");
+	long long off = 0;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%15s %lld %ld", name, &sec, &nsec) == 3) {
+		if (!strcmp(name, "monotonic"))
+			off = sec * NSEC + nsec;
+	}
+	fclose(f);
+	return off;
+}
+
 FIXTURE_SETUP(tn)
 {
 	struct kmbox_attr a = {
 		.max_msgs = 1, .max_msg_size = MSG_SIZE,
 	};
 	long long up = kmbox_test_now_ns() / NSEC;
+	int err;
 
 	if (geteuid() != 0)
 		SKIP(_exit(255), "needs root to make a time namespace");
+	err = time_ns_errno();
+	if (err)
+		SKIP(_exit(255), "no time namespace here: %s", strerror(err));
+	self->own = own_offset();
 	self->map = MAP_FAILED;
 	self->prod = -1;
 	self->page = sysconf(_SC_PAGESIZE);
@@ -102,6 +140,9 @@ static int in_time_ns(FIXTURE_DATA(tn) *self, int (*fn)(FIXTURE_DATA(tn) *))
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* Offsets are from the host's clock, not ours. */
+		long long total = self->own + self->off;
+		long long sec = total / NSEC - (total % NSEC < 0);
 		char line[64];
 		long long d;
 		int fd, n;
@@ -109,8 +150,8 @@ static int in_time_ns(FIXTURE_DATA(tn) *self, int (*fn)(FIXTURE_DATA(tn) *))
 		/* The caller stays outside; its next child is inside. */
 		if (unshare(CLONE_NEWTIME))
 			_exit(100);
-		n = snprintf(line, sizeof(line), "monotonic %lld 0\n",
-			     self->off / NSEC);
+		n = snprintf(line, sizeof(line), "monotonic %lld %lld\n", sec,
+			     total - sec * NSEC);
 		fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, line, n) != n)
 			_exit(101);
@@ -221,6 +262,61 @@ static int ring_deadline(FIXTURE_DATA(tn) *self)
 TEST_F(tn, ring_wait_deadline_on_the_namespaces_clock)
 {
 	EXPECT_EQ(0, in_time_ns(self, ring_deadline));
+}
+
+/* A relative timeout is not moved: it runs from now on any clock. */
+static int relative_timeout(FIXTURE_DATA(tn) *self)
+{
+	__u64 start = kmbox_test_now_ns();
+	char buf[MSG_SIZE];
+
+	return timed_out_on_time(kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
+						  buf, sizeof(buf),
+						  KMBOX_TIMEOUT, WAIT_NS,
+						  NULL),
+				 start);
+}
+
+TEST_F(tn, relative_timeout_unmoved)
+{
+	EXPECT_EQ(0, in_time_ns(self, relative_timeout));
+}
+
+/*
+ * A deadline long past (1 ns: before the namespace's clock began when it
+ * is ahead) fails at once; the latest one (INT64_MAX) never comes, even
+ * on a clock behind the host's: the call waits for the message a child
+ * sends WAIT_NS later.
+ */
+static int extreme_deadlines(FIXTURE_DATA(tn) *self)
+{
+	__u64 start = kmbox_test_now_ns();
+	char buf[MSG_SIZE];
+	pid_t pid;
+	int ret;
+
+	if (kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+			     KMBOX_ABSTIME, 1, NULL) != -ETIMEDOUT)
+		return 1;
+	if (kmbox_test_now_ns() > start + SLACK_NS)
+		return 2;
+	pid = fork();
+	if (pid == 0) {
+		usleep(WAIT_NS / 1000);
+		_exit(kmbox_test_send(self->fd, "x", 1, 0, 0) == 1 ? 0 : 1);
+	}
+	if (pid < 0)
+		return 3;
+	ret = kmbox_test_timed(self->fd, KMBOX_IOC_RECV, buf, sizeof(buf),
+			       KMBOX_ABSTIME, INT64_MAX, NULL);
+	if (kmbox_test_reap(pid))
+		return 4;
+	return ret == 1 && buf[0] == 'x' ? 0 : 5;
+}
+
+TEST_F(tn, extreme_deadlines)
+{
+	EXPECT_EQ(0, in_time_ns(self, extreme_deadlines));
 }
 
 /*
