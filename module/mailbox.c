@@ -473,8 +473,8 @@ void kmbox_mailbox_attach(struct kmbox_mailbox *mbox, fmode_t fmode)
  *
  * In hangup mode, the last sender leaving wakes the receivers (they will
  * see end-of-stream once the queue is empty and no message is out for
- * copying), and the last receiver
- * leaving wakes the senders (they will get EPIPE).
+ * copying), and the last receiver leaving wakes the senders (they will
+ * get EPIPE).
  */
 void kmbox_mailbox_detach(struct kmbox_mailbox *mbox, fmode_t fmode)
 {

@@ -256,7 +256,7 @@ TEST_F(persist, hangup_consumer_after_producer)
 static int make_in_dying_namespace(const char *name)
 {
 	struct kmbox_attr a = { .flags = KMBOX_ATTR_PERSISTENT };
-	int fd, i, status, made[2], go[2];
+	int fd, i, status, made[2], go[2], held;
 	pid_t pid;
 	char c;
 
@@ -285,12 +285,12 @@ static int make_in_dying_namespace(const char *name)
 	if (i != 1 || c != 'y')
 		return 2;
 	/* The limit of one is held by the namespace's mailbox... */
-	i = kmbox_test_create(NULL, NULL, 0);
+	held = kmbox_test_create(NULL, NULL, 0);
 	close(go[1]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		return 2;
-	if (i != -ENOSPC)
+	if (held != -ENOSPC)
 		return 3;
 	/* ...until the namespace dies and the reaper finds it. */
 	for (i = 0; i < 100; i++) {

@@ -189,16 +189,23 @@ static int timed_out_on_time(int ret, __u64 start)
 	return 0;
 }
 
-static int recv_deadline(FIXTURE_DATA(tn) *self)
+/* A receive with @timing (KMBOX_ABSTIME or KMBOX_TIMEOUT) of WAIT_NS. */
+static int recv_times_out(FIXTURE_DATA(tn) *self, __u32 timing)
 {
 	__u64 start = kmbox_test_now_ns();
 	char buf[MSG_SIZE];
 
 	return timed_out_on_time(kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
-						  buf, sizeof(buf),
-						  KMBOX_ABSTIME,
-						  start + WAIT_NS, NULL),
+						  buf, sizeof(buf), timing,
+						  timing == KMBOX_ABSTIME ?
+						  start + WAIT_NS : WAIT_NS,
+						  NULL),
 				 start);
+}
+
+static int recv_deadline(FIXTURE_DATA(tn) *self)
+{
+	return recv_times_out(self, KMBOX_ABSTIME);
 }
 
 TEST_F(tn, recv_deadline_on_the_namespaces_clock)
@@ -267,14 +274,7 @@ TEST_F(tn, ring_wait_deadline_on_the_namespaces_clock)
 /* A relative timeout is not moved: it runs from now on any clock. */
 static int relative_timeout(FIXTURE_DATA(tn) *self)
 {
-	__u64 start = kmbox_test_now_ns();
-	char buf[MSG_SIZE];
-
-	return timed_out_on_time(kmbox_test_timed(self->fd, KMBOX_IOC_RECV,
-						  buf, sizeof(buf),
-						  KMBOX_TIMEOUT, WAIT_NS,
-						  NULL),
-				 start);
+	return recv_times_out(self, KMBOX_TIMEOUT);
 }
 
 TEST_F(tn, relative_timeout_unmoved)
